@@ -1,0 +1,254 @@
+"""RFC 9457 problem details: the one error format of every service.
+
+ServiceError
+ ├─ NotFoundError            404
+ ├─ ConflictError            409
+ ├─ PreconditionFailedError  412  (stale If-Match)
+ ├─ PreconditionRequiredError 428 (missing If-Match)
+ ├─ InvalidInputError        422  (a business rule on the input, beside FastAPI's own 422)
+ ├─ AuthenticationError      401
+ ├─ PermissionDeniedError    403
+ ├─ PayloadTooLargeError     413
+ └─ ServiceUnavailableError  503
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+import orjson
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://vae.example.org/problems/"
+
+logger = structlog.get_logger(__name__)
+
+
+class ServiceError(Exception):
+    """A failure the caller can act on; rendered as problem details."""
+
+    code: ClassVar[str] = "INTERNAL_ERROR"
+    status_code: ClassVar[int] = 500
+    title: ClassVar[str | None] = None
+
+    def __init__(
+        self, detail: str, *, headers: dict[str, str] | None = None, **extensions: Any
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+        self.extensions = extensions
+
+
+class NotFoundError(ServiceError):
+    code = "NOT_FOUND"
+    status_code = 404
+
+
+class ConflictError(ServiceError):
+    code = "CONFLICT"
+    status_code = 409
+
+
+class PreconditionFailedError(ServiceError):
+    code = "PRECONDITION_FAILED"
+    status_code = 412
+
+
+class PreconditionRequiredError(ServiceError):
+    code = "PRECONDITION_REQUIRED"
+    status_code = 428
+
+
+class InvalidInputError(ServiceError):
+    code = "INVALID_INPUT"
+    status_code = 422
+
+
+class AuthenticationError(ServiceError):
+    code = "UNAUTHENTICATED"
+    status_code = 401
+
+
+class PermissionDeniedError(ServiceError):
+    code = "FORBIDDEN"
+    status_code = 403
+
+
+class PayloadTooLargeError(ServiceError):
+    code = "PAYLOAD_TOO_LARGE"
+    status_code = 413
+
+
+class ServiceUnavailableError(ServiceError):
+    code = "SERVICE_UNAVAILABLE"
+    status_code = 503
+
+
+class ValidationIssue(BaseModel):
+    """One invalid field of a 422 answer."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with the stable machine ``code`` of API.md."""
+
+    type: str = Field(examples=[PROBLEM_TYPE_BASE + "not-found"])
+    title: str = Field(examples=["Not Found"])
+    status: int = Field(examples=[404])
+    detail: str = Field(
+        examples=["No certification has the code RNCP99999: check the RNCP number."]
+    )
+    instance: str | None = Field(
+        default=None, examples=["/v1/certifications/RNCP99999"]
+    )
+    code: str = Field(examples=["CERTIFICATION_NOT_FOUND"])
+    errors: list[ValidationIssue] | None = None
+
+
+def problem_response(
+    request: Request | None,
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> Response:
+    """Builds a problem+json response."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + code.lower().replace("_", "-"),
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if request is not None:
+        body["instance"] = request.url.path
+    body.update(extensions)
+    return Response(
+        orjson.dumps(body),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def problem_responses(*errors: type[ServiceError]) -> dict[int | str, dict[str, Any]]:
+    """Declares the problem answers of an operation for OpenAPI, listing their codes."""
+    by_status: dict[int, list[str]] = {}
+    for error in errors:
+        by_status.setdefault(error.status_code, []).append(error.code)
+    return {
+        status: {
+            # "model" registers the schema (FastAPI also lists it under application/json);
+            # the $ref documents the media type the handlers actually answer with.
+            "model": Problem,
+            "content": {
+                PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+            "description": f"{HTTPStatus(status).phrase}: {', '.join(sorted(codes))}",
+        }
+        for status, codes in sorted(by_status.items())
+    }
+
+
+async def _service_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ServiceError)
+    return problem_response(
+        request,
+        status=exc.status_code,
+        code=exc.code,
+        detail=exc.detail,
+        title=exc.title,
+        headers=exc.headers,
+        **exc.extensions,
+    )
+
+
+def _location(loc: tuple[Any, ...]) -> list[str | int]:
+    return [part if isinstance(part, int) else str(part) for part in loc]
+
+
+async def _validation_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    issues = [
+        {
+            "loc": _location(tuple(error.get("loc", ()))),
+            "msg": error.get("msg", ""),
+            "type": error.get("type", ""),
+        }
+        for error in exc.errors()
+    ]
+    where = "; ".join(
+        f"{'.'.join(str(p) for p in issue['loc'])} ({issue['msg']})"
+        for issue in issues[:5]
+    )
+    return problem_response(
+        request,
+        status=422,
+        code="VALIDATION_FAILED",
+        detail=f"The request is invalid; fix these fields: {where}."
+        if where
+        else "The request is invalid.",
+        errors=issues,
+    )
+
+
+async def _http_exception_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    codes = {
+        404: "NOT_FOUND",
+        405: "METHOD_NOT_ALLOWED",
+        400: "BAD_REQUEST",
+        413: "PAYLOAD_TOO_LARGE",
+    }
+    detail = (
+        exc.detail
+        if isinstance(exc.detail, str)
+        else HTTPStatus(exc.status_code).phrase
+    )
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"There is no resource at {request.url.path}: check the path against the API documentation."
+    elif exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}; see the Allow header."
+    return problem_response(
+        request,
+        status=exc.status_code,
+        code=codes.get(exc.status_code, f"HTTP_{exc.status_code}"),
+        detail=detail,
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+async def _unhandled_error_handler(request: Request, exc: Exception) -> Response:
+    # The trace goes to the log under the request id; the caller gets no internals.
+    logger.exception("unhandled_error", error_type=type(exc).__name__)
+    # This answer is sent outside the request middleware, which cannot add the id itself.
+    request_id = getattr(request.state, "request_id", None)
+    return problem_response(
+        request,
+        status=500,
+        code="INTERNAL_ERROR",
+        detail="An unexpected error occurred; it has been logged. Retry later or report the request id.",
+        headers={"X-Request-ID": request_id} if request_id else None,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Registers the handlers that render every error as problem details."""
+    app.add_exception_handler(ServiceError, _service_error_handler)
+    app.add_exception_handler(RequestValidationError, _validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
+    app.add_exception_handler(Exception, _unhandled_error_handler)

@@ -1,0 +1,93 @@
+"""Test helpers shared by the services: the databases every suite runs on.
+
+Every suite runs on SQLite and on PostgreSQL. PostgreSQL comes from ``TEST_POSTGRES_URL``
+(default: the local server on 127.0.0.1:5432, user postgres). When it is unreachable the
+PostgreSQL half is skipped, except under ``CI=true`` where it fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def postgres_admin_url() -> str:
+    """Returns the URL of the PostgreSQL server's maintenance database."""
+    return os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+
+
+def in_ci() -> bool:
+    """Tells whether the suite runs in CI, where nothing may be skipped for lack of PostgreSQL."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+async def create_postgres_database(prefix: str) -> str:
+    """Creates an empty database and returns its SQLAlchemy (asyncpg) URL.
+
+    Skips the calling test when the server is unreachable, or fails under CI.
+    """
+    admin_url = postgres_admin_url()
+    try:
+        connection = await asyncpg.connect(admin_url, timeout=5)
+    except (OSError, asyncpg.PostgresError) as error:
+        message = f"PostgreSQL is unreachable at {admin_url}: {error}"
+        if in_ci():
+            pytest.fail(
+                message
+                + " (CI=true: the PostgreSQL half of the suite may not be skipped)"
+            )
+        pytest.skip(message)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    base = admin_url.rsplit("/", 1)[0].replace(
+        "postgresql://", "postgresql+asyncpg://", 1
+    )
+    return f"{base}/{name}"
+
+
+async def drop_postgres_database(url: str) -> None:
+    """Drops a database made by ``create_postgres_database``."""
+    name = url.rsplit("/", 1)[1]
+    connection = await asyncpg.connect(postgres_admin_url(), timeout=5)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+def sqlite_url(directory: Path, name: str) -> str:
+    """Returns the URL of a SQLite database file in a directory."""
+    return f"sqlite+aiosqlite:///{directory / name}.sqlite3"
+
+
+def shared_reference_data() -> Path | None:
+    """Returns ``../shared/reference-data`` beside the checkout, where the real RNCP samples are."""
+    root = Path(__file__).resolve()
+    for parent in root.parents:
+        candidate = parent.parent / "shared" / "reference-data"
+        if (parent / ".git").exists() and candidate.is_dir():
+            return candidate
+    return None
+
+
+def require_reference_data() -> Path:
+    """Returns the real samples' folder, skipping (never under CI) where it is absent."""
+    found = shared_reference_data()
+    if found is None:
+        if in_ci():
+            pytest.fail(
+                "../shared/reference-data is missing beside the checkout (CI=true: it must be there)"
+            )
+        pytest.skip(
+            "../shared/reference-data is absent beside the checkout: the real RNCP samples are not here"
+        )
+    return found

@@ -1,0 +1,1 @@
+"""Certifications, their blocks, codes and lineage."""

@@ -1,0 +1,1 @@
+"""Certifiers: who owns the certifications."""

@@ -1,0 +1,1 @@
+"""Demo data of the catalog: the certifications named in the source document."""

@@ -1,0 +1,143 @@
+"""The catalog's ASGI app: create_app() and its lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy import text
+
+from catalog.api import api_router
+from catalog.certification.cache import DocumentCache
+from catalog.certification.service import read_revision
+from catalog.config import ALEMBIC_INI, SERVICE_NAME, Settings, get_settings
+from catalog.db import OutboxEvent
+from catalog.rncp_import.service import ImportRunner
+from common import (
+    HttpEventSink,
+    InternalTokenVerifier,
+    OutboxEventMixin,
+    OutboxRelay,
+    configure_logging,
+    create_engine,
+    create_read_sessionmaker,
+    create_sessionmaker,
+    ensure_schema_current,
+    install_error_handlers,
+    install_observability,
+)
+
+DESCRIPTION = """
+Le **catalogue** des certifications ouvertes à la VAE: every certification registered at the RNCP
+(*Répertoire national des certifications professionnelles*) with its blocks of competences
+(*blocs de compétences*), certifiers (*certificateurs*), registration dates, VAE eligibility,
+versions (lineage) and the retention policy of partially validated blocks.
+
+Reads are public. Writes and RNCP imports need an administrator's token.
+"""
+
+
+class _NoSubscriberSink:
+    """Stands in when nobody subscribes: the events have no one to reach."""
+
+    async def deliver(self, body: bytes, event: OutboxEventMixin) -> None:
+        return None
+
+
+def _operation_id(route: APIRoute) -> str:
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Builds the catalog app with its settings (read from the environment by default)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(
+            settings.database_url, pool_size=settings.database_pool_size
+        )
+        await ensure_schema_current(engine, ALEMBIC_INI)
+        sessionmaker = create_sessionmaker(engine)
+        read_sessionmaker = create_read_sessionmaker(engine)
+        cache = DocumentCache(
+            max_entries=settings.cache_max_entries,
+            max_age_seconds=settings.cache_max_age_seconds,
+        )
+        runner = ImportRunner(
+            sessionmaker, cache, batch_size=settings.import_batch_size
+        )
+        await runner.recover()
+        http_client = httpx.AsyncClient(timeout=httpx.Timeout(5.0, connect=2.0))
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.sessionmaker = sessionmaker
+        app.state.read_sessionmaker = read_sessionmaker
+        app.state.cache = cache
+        app.state.import_runner = runner
+        app.state.token_verifier = InternalTokenVerifier(
+            settings.internal_token_key(),
+            algorithm=settings.internal_token_algorithm,
+            audience=settings.internal_token_audience,
+            issuer=settings.internal_token_issuer,
+            leeway=settings.internal_token_leeway_seconds,
+        )
+
+        async def current_revision() -> int:
+            async with read_sessionmaker() as db:
+                return await read_revision(db)
+
+        stop = asyncio.Event()
+        background = [
+            asyncio.create_task(
+                cache.follow(
+                    current_revision, settings.cache_revision_poll_seconds, stop
+                )
+            ),
+        ]
+        if settings.outbox_relay_enabled:
+            sink = (
+                HttpEventSink(http_client, settings.event_subscribers)
+                if settings.event_subscribers
+                else _NoSubscriberSink()
+            )
+            relay = OutboxRelay(sessionmaker, OutboxEvent, sink)
+            background.append(asyncio.create_task(relay.run(stop)))
+        try:
+            yield
+        finally:
+            stop.set()
+            await runner.close()
+            await asyncio.gather(*background, return_exceptions=True)
+            await http_client.aclose()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="VAE catalog",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url="/redoc" if settings.docs_enabled else None,
+        openapi_url="/openapi.json",
+    )
+    install_error_handlers(app)
+
+    async def database_ready() -> None:
+        async with app.state.read_sessionmaker() as db:
+            await db.execute(text("SELECT 1"))
+
+    install_observability(app, service=SERVICE_NAME, checks=[database_ready])
+    app.include_router(api_router)
+    return app
+
+
+def app() -> FastAPI:
+    """Factory for ``uvicorn --factory catalog.main:app``."""
+    configure_logging(get_settings().log_level)
+    return create_app()

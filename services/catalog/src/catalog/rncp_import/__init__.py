@@ -1,0 +1,1 @@
+"""Import of the France compétences RNCP open-data export."""

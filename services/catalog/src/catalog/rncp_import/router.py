@@ -1,0 +1,171 @@
+"""Endpoints of RNCP imports (administrators only)."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Query, Request, status
+from starlette.responses import Response
+
+from catalog.dependencies import Admin, CurrentSettings, Runner
+from catalog.errors import (
+    ImportAlreadyRunningError,
+    ImportFileEmptyError,
+    ImportFileTooLargeError,
+    ImportNotFoundError,
+)
+from catalog.rncp_import.models import ImportJob
+from catalog.rncp_import.schemas import (
+    ImportJobRead,
+    ImportProgressRead,
+    ImportReportRead,
+)
+from catalog.rncp_import.service import ImportProgress
+from common import AuthenticationError, PermissionDeniedError, problem_responses
+
+router = APIRouter(tags=["imports"])
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The RNCP export as published by France compétences: the zip (export-fiches-rncp-v4-1-AAAA-MM-JJ.zip) or its XML.",
+        "content": {
+            "application/zip": {"schema": {"type": "string", "format": "binary"}},
+            "application/xml": {"schema": {"type": "string", "format": "binary"}},
+            "application/octet-stream": {
+                "schema": {"type": "string", "format": "binary"}
+            },
+        },
+    }
+}
+
+
+def _read(job: ImportJob, live: ImportProgress | None) -> ImportJobRead:
+    fiches, done = (
+        (live.fiches_read, live.bytes_read)
+        if live
+        else (job.fiches_read, job.bytes_read)
+    )
+    if job.status == "SUCCEEDED":
+        done = job.file_bytes
+    return ImportJobRead(
+        id=job.id,
+        status=job.status,
+        file_name=job.file_name,
+        progress=ImportProgressRead(
+            fiches_read=fiches,
+            bytes_read=done,
+            total_bytes=job.file_bytes,
+            percent=round(100 * done / job.file_bytes, 1) if job.file_bytes else 0.0,
+        ),
+        report=ImportReportRead.model_validate(job.report) if job.report else None,
+        error=job.error,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )
+
+
+@router.post(
+    "/v1/imports",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ImportJobRead,
+    summary="Import an RNCP export (admin)",
+    description=(
+        "Uploads the RNCP open-data export (XML v4.x, plain or zipped) and imports it in the background: "
+        "fiches are upserted by NUMERO_FICHE, all or nothing. Follow the job at the returned Location. "
+        "One import runs at a time."
+    ),
+    openapi_extra=_UPLOAD_BODY,
+    responses=problem_responses(
+        ImportAlreadyRunningError,
+        ImportFileTooLargeError,
+        ImportFileEmptyError,
+        AuthenticationError,
+        PermissionDeniedError,
+    ),
+)
+async def create_import(
+    request: Request,
+    runner: Runner,
+    settings: CurrentSettings,
+    admin: Admin,
+    file_name: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            pattern=r"^[\w.\- ]+$",
+            description="Name of the uploaded file, kept on the job.",
+        ),
+    ] = None,
+) -> Response:
+    limit = settings.import_max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ImportFileTooLargeError(
+            f"The file is larger than the {limit:,}-byte limit of this server."
+        )
+    directory = settings.import_work_dir or Path(tempfile.gettempdir())
+    await anyio.Path(directory).mkdir(parents=True, exist_ok=True)
+    path = directory / f"rncp-import-{uuid.uuid4().hex}.upload"
+    size = 0
+    try:
+        async with await anyio.open_file(path, "wb") as upload:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise ImportFileTooLargeError(
+                        f"The file is larger than the {limit:,}-byte limit of this server."
+                    )
+                await upload.write(chunk)
+        if size == 0:
+            raise ImportFileEmptyError(
+                "The request body is empty: send the RNCP export (zip or XML) as the body."
+            )
+        job = await runner.submit(
+            path, size=size, file_name=file_name, requested_by=admin.client_id
+        )
+    except BaseException:
+        await anyio.Path(path).unlink(missing_ok=True)
+        raise
+    body = _read(job, None).model_dump_json().encode()
+    return Response(
+        body,
+        status_code=202,
+        media_type="application/json",
+        headers={"Location": f"/v1/imports/{job.id}"},
+    )
+
+
+@router.get(
+    "/v1/imports",
+    response_model=list[ImportJobRead],
+    summary="List recent imports (admin)",
+    responses=problem_responses(AuthenticationError, PermissionDeniedError),
+)
+async def list_imports(
+    runner: Runner, _admin: Admin, limit: Annotated[int, Query(ge=1, le=100)] = 20
+) -> list[ImportJobRead]:
+    return [
+        _read(job, runner.live.get(job.id)) for job in await runner.list_recent(limit)
+    ]
+
+
+@router.get(
+    "/v1/imports/{import_id}",
+    response_model=ImportJobRead,
+    summary="Follow an import (admin)",
+    description="Status, progress and, once finished, the report (created / updated / unchanged / skipped with reasons) or the error.",
+    responses=problem_responses(
+        ImportNotFoundError, AuthenticationError, PermissionDeniedError
+    ),
+)
+async def get_import(
+    import_id: uuid.UUID, runner: Runner, _admin: Admin
+) -> ImportJobRead:
+    job, live = await runner.get(import_id)
+    return _read(job, live)
