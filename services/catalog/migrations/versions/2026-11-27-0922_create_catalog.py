@@ -51,7 +51,6 @@ def upgrade() -> None:
         sa.Column("capabilities", sa.Text(), nullable=True),
         sa.Column("sectors", sa.Text(), nullable=True),
         sa.Column("job_types", sa.Text(), nullable=True),
-        sa.Column("evaluation_modalities", sa.Text(), nullable=True),
         sa.Column("description_urls", sa.JSON(), nullable=False),
         sa.Column("statistics", sa.JSON(), nullable=False),
         sa.Column("partners", sa.JSON(), nullable=False),

@@ -52,7 +52,6 @@ class Certification(CatalogBase):
     capabilities: Mapped[str | None] = mapped_column(Text)
     sectors: Mapped[str | None] = mapped_column(Text)
     job_types: Mapped[str | None] = mapped_column(Text)
-    evaluation_modalities: Mapped[str | None] = mapped_column(Text)
     description_urls: Mapped[list[str]] = mapped_column(JSON, default=list)
     statistics: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     partners: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

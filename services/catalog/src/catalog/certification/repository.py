@@ -314,7 +314,6 @@ class CertificationRepository(RepositoryBase):
             "capabilities": record.capabilities,
             "sectors": record.sectors,
             "job_types": record.job_types,
-            "evaluation_modalities": None,
             "description_urls": list(record.description_urls),
             "statistics": [dict(s) for s in record.statistics],
             "partners": [dict(p) for p in record.partners],
