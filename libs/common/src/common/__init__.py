@@ -58,6 +58,7 @@ from common._outbox import (
     OutboxEventMixin,
     OutboxRelay,
     add_event,
+    add_events,
     backoff_delay,
     to_cloudevent,
 )
@@ -106,6 +107,7 @@ __all__ = [
     "ServiceError",
     "ServiceUnavailableError",
     "add_event",
+    "add_events",
     "alembic_config",
     "backoff_delay",
     "configure_logging",

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -46,13 +47,22 @@ def utcnow() -> datetime:
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """Creates the process's engine, with the SQLite settings an embedded service needs."""
+    # orjson (de)serialises JSON columns several times faster than the standard library.
+    json: dict[str, Any] = {
+        "json_serializer": _json_dumps,
+        "json_deserializer": orjson.loads,
+    }
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **json)
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, **json
     )
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

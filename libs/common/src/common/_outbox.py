@@ -20,7 +20,17 @@ import httpx
 import structlog
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, select, update
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from uuid6 import uuid7
@@ -77,6 +87,31 @@ def add_event(
     event.occurred_at, event.next_attempt_at, event.attempts = now, now, 0
     db.add(event)
     return event
+
+
+async def add_events(
+    db: AsyncSession,
+    model: type[OutboxEventMixin],
+    events: Sequence[tuple[str, str, str | None, dict[str, Any]]],
+) -> None:
+    """Adds many events (type, source, subject, data) in one statement, in the caller's transaction."""
+    if not events:
+        return
+    now = utcnow()
+    rows = [
+        {
+            "id": uuid7(),
+            "type": type_,
+            "source": source,
+            "subject": subject,
+            "data": data,
+            "occurred_at": now,
+            "attempts": 0,
+            "next_attempt_at": now,
+        }
+        for type_, source, subject, data in events
+    ]
+    await db.execute(insert(model.__table__), rows)  # type: ignore[attr-defined]
 
 
 def to_cloudevent(event: OutboxEventMixin) -> bytes:

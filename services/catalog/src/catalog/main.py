@@ -16,6 +16,7 @@ from catalog.certification.cache import DocumentCache
 from catalog.certification.service import read_revision
 from catalog.config import ALEMBIC_INI, SERVICE_NAME, Settings, get_settings
 from catalog.db import OutboxEvent
+from catalog.fastpath import CachedReadsMiddleware
 from catalog.rncp_import.service import ImportRunner
 from common import (
     HttpEventSink,
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with app.state.read_sessionmaker() as db:
             await db.execute(text("SELECT 1"))
 
+    app.add_middleware(CachedReadsMiddleware, state=app.state)
     install_observability(app, service=SERVICE_NAME, checks=[database_ready])
     app.include_router(api_router)
     return app

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
+from datetime import date
 
 import structlog
 from cachetools import TTLCache
@@ -20,15 +21,36 @@ logger = structlog.get_logger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """A serialised representation with its entity tag."""
+    """A serialised representation with its entity tag (and a Link header for pages)."""
 
     body: bytes
     etag: str
+    link: str | None = None
 
     @classmethod
-    def of(cls, body: bytes) -> Rendered:
+    def of(cls, body: bytes, link: str | None = None) -> Rendered:
         """Wraps a body, deriving a strong ETag from its bytes."""
-        return cls(body, f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"')
+        return cls(body, f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"', link)
+
+
+def certification_key(rncp_code: str, as_of: date) -> Hashable:
+    """Cache key of a certification's document as of a date."""
+    return ("certification", rncp_code, as_of)
+
+
+def list_key(query_string: bytes, today: date) -> Hashable:
+    """Cache key of a page of the certification list, by its exact query string."""
+    return ("list", query_string, today)
+
+
+def blocks_key(rncp_code: str) -> Hashable:
+    """Cache key of a certification's list of blocks."""
+    return ("blocks", rncp_code)
+
+
+def block_key(block_code: str) -> Hashable:
+    """Cache key of a block's document."""
+    return ("block", block_code)
 
 
 class DocumentCache:

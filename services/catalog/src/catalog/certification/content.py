@@ -93,5 +93,6 @@ class FicheRecord:
 
     def with_hash(self) -> FicheRecord:
         """Returns the record with the hash that tells an unchanged fiche on re-import."""
-        digest = hashlib.sha256(orjson.dumps(dataclasses.astuple(self))).hexdigest()
+        # orjson serialises (nested, slotted) dataclasses natively: no deep copy as with astuple.
+        digest = hashlib.sha256(orjson.dumps(self)).hexdigest()
         return dataclasses.replace(self, content_hash=digest)

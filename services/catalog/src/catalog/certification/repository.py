@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -24,6 +24,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.schema import Table
 
 from catalog.certification.content import CertifierRecord, FicheRecord
 from catalog.certification.models import (
@@ -187,7 +188,9 @@ class CertificationRepository(RepositoryBase):
         # unique constraint instead of silently overwriting.
         new_rows = [row for row in rows if row["rncp_code"] not in stored]
         if new_rows:
-            await self.db.execute(insert(Certification), new_rows)
+            await self.db.execute(
+                insert(cast(Table, Certification.__table__)), new_rows
+            )
         if replaced_rows := [row for row in rows if row["rncp_code"] in stored]:
             statement = upsert(self.db, Certification.__table__)
             updatable = {
@@ -263,7 +266,7 @@ class CertificationRepository(RepositoryBase):
             (BlockCorrespondence, correspondences),
         ):
             if values:
-                await self.db.execute(insert(model), values)
+                await self.db.execute(insert(cast(Table, model.__table__)), values)
 
     @staticmethod
     def _certification_row(
@@ -315,8 +318,8 @@ class CertificationRepository(RepositoryBase):
             "sectors": record.sectors,
             "job_types": record.job_types,
             "description_urls": list(record.description_urls),
-            "statistics": [dict(s) for s in record.statistics],
-            "partners": [dict(p) for p in record.partners],
+            "statistics": record.statistics,
+            "partners": record.partners,
             "retention_policy": policy,
             "retention_years": years,
             "retention_policy_source": policy_source,
@@ -474,7 +477,7 @@ class CertificationRepository(RepositoryBase):
                     "certification.search_vector"
                 )
                 conditions.append(vector.op("@@")(query))
-                rank = func.ts_rank_cd(vector, query)
+                rank = func.ts_rank(vector, query)
             else:
                 fts = (
                     text(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, status
 from starlette.responses import Response
 
 from catalog.certification import service as certification_service
-from catalog.certification.cache import Rendered
+from catalog.certification.cache import Rendered, list_key
 from catalog.certification.repository import SearchFilters
 from catalog.certification.rules import BLOCK_CODE_PATTERN, RNCP_CODE_PATTERN, Kind
 from catalog.certification.schemas import (
@@ -86,6 +86,7 @@ _NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
 async def list_certifications(
     request: Request,
     db: ReadDb,
+    cache: Cache,
     q: Annotated[
         str | None,
         Query(
@@ -145,17 +146,22 @@ async def list_certifications(
     )
     if sort == "relevance" and not q:
         sort = None
-    items, next_cursor = await certification_service.list_certifications(
-        db, filters, sort=sort, cursor=cursor, limit=limit
+    key = list_key(
+        request.scope["query_string"], certification_service.today_in_paris()
     )
-    body = (
-        Page[CertificationSummary](items=items, next_cursor=next_cursor)
-        .model_dump_json()
-        .encode()
-    )
-    response = conditional_json(request, Rendered.of(body))
-    response.headers.update(next_link(request.url, next_cursor))
-    return response
+    if (rendered := cache.get(key)) is None:
+        generation = cache.generation
+        items, next_cursor = await certification_service.list_certifications(
+            db, filters, sort=sort, cursor=cursor, limit=limit
+        )
+        body = (
+            Page[CertificationSummary](items=items, next_cursor=next_cursor)
+            .model_dump_json()
+            .encode()
+        )
+        rendered = Rendered.of(body, next_link(request.url, next_cursor).get("Link"))
+        cache.put(key, rendered, generation)
+    return conditional_json(request, rendered)
 
 
 @router.get(

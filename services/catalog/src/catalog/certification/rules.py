@@ -72,8 +72,10 @@ _DIPLOMA_ABBREVIATIONS = frozenset(
 
 def fold(text: str) -> str:
     """Upper-cases and strips accents, for comparisons that ignore them."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).upper()
+    # Dropping what ASCII cannot hold removes the combining accents that NFKD split off.
+    return (
+        unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().upper()
+    )
 
 
 def derive_kind(
@@ -141,6 +143,7 @@ def is_active_on(
 
 _BULLET = re.compile(r"^(?:[•●▪◦*\-–]|o(?=\s))\s*")
 _SEPARATORS = re.compile(r"\s{2,}|\n+|\s[•●▪◦]\s")
+_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 def split_competences(text: str | None) -> list[str]:
@@ -150,6 +153,6 @@ def split_competences(text: str | None) -> list[str]:
     items = []
     for piece in _SEPARATORS.split(text):
         item = _BULLET.sub("", piece.strip()).strip()
-        if sum(c.isalpha() for c in item) >= 3:
+        if _WORD.search(item):
             items.append(item)
     return items

@@ -12,7 +12,13 @@ from pydantic import TypeAdapter
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog.certification.cache import DocumentCache, Rendered
+from catalog.certification.cache import (
+    DocumentCache,
+    Rendered,
+    block_key,
+    blocks_key,
+    certification_key,
+)
 from catalog.certification.content import (
     BlockRecord,
     CertifierRecord,
@@ -56,7 +62,14 @@ from catalog.errors import (
     CertificationVersionMismatchError,
     IfMatchRequiredError,
 )
-from common import InvalidInputError, add_event, decode_cursor, encode_cursor, utcnow
+from common import (
+    InvalidInputError,
+    add_event,
+    add_events,
+    decode_cursor,
+    encode_cursor,
+    utcnow,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 EVENT_SOURCE = "/vae/catalog"
@@ -158,7 +171,7 @@ async def get_certification(
     CertificationNotFoundError
         No certification has this RNCP code.
     """
-    key = ("certification", rncp_code, as_of)
+    key = certification_key(rncp_code, as_of)
     if (cached := cache.get(key)) is not None:
         return cached
     generation = cache.generation
@@ -182,7 +195,7 @@ async def list_blocks(
     CertificationNotFoundError
         No certification has this RNCP code.
     """
-    key = ("blocks", rncp_code)
+    key = blocks_key(rncp_code)
     if (cached := cache.get(key)) is not None:
         return cached
     generation = cache.generation
@@ -208,7 +221,7 @@ async def get_block(
     BlockNotFoundError
         No block has this code.
     """
-    key = ("block", block_code)
+    key = block_key(block_code)
     if (cached := cache.get(key)) is not None:
         return cached
     generation = cache.generation
@@ -421,10 +434,11 @@ def event_data(record: FicheRecord) -> dict[str, Any]:
     }
 
 
-def record_change_events(
+async def record_change_events(
     db: AsyncSession, records: Sequence[FicheRecord], stored: dict[str, StoredState]
 ) -> None:
     """Publishes created / updated / deactivated events for changed certifications."""
+    events = []
     for record in records:
         before = stored.get(record.rncp_code)
         if before is None:
@@ -433,14 +447,15 @@ def record_change_events(
             change = "deactivated"
         else:
             change = "updated"
-        add_event(
-            db,
-            OutboxEvent,
-            type=f"fr.vae.catalog.certification-{change}.v1",
-            source=EVENT_SOURCE,
-            subject=record.rncp_code,
-            data=event_data(record),
+        events.append(
+            (
+                f"fr.vae.catalog.certification-{change}.v1",
+                EVENT_SOURCE,
+                record.rncp_code,
+                event_data(record),
+            )
         )
+    await add_events(db, OutboxEvent, events)
 
 
 async def create_certification(
@@ -465,7 +480,7 @@ async def create_certification(
             await repository.store(
                 [record], {}, source=Source.MANUAL.value, now=utcnow()
             )
-            record_change_events(db, [record], {})
+            await record_change_events(db, [record], {})
             await repository.bump_revision()
     except IntegrityError as error:  # a concurrent creation of the same code won
         raise exists from error
@@ -529,7 +544,7 @@ async def replace_certification(
         await CertificationRepository(db).store(
             [record], {rncp_code: stored}, source=Source.MANUAL.value, now=utcnow()
         )
-        record_change_events(db, [record], {rncp_code: stored})
+        await record_change_events(db, [record], {rncp_code: stored})
         await CertificationRepository(db).bump_revision()
     cache.clear()
 
@@ -598,7 +613,7 @@ async def load_kept_certifications(
         await repository.store(
             changed, stored, source=Source.MANUAL.value, now=utcnow()
         )
-        record_change_events(db, changed, stored)
+        await record_change_events(db, changed, stored)
         if changed:
             await repository.bump_revision()
     created = sum(1 for r in changed if r.rncp_code not in stored)

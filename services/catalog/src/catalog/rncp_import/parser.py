@@ -63,8 +63,17 @@ def _text(element: Any, path: str) -> str | None:
     return value or None
 
 
-def _date(element: Any, path: str) -> date | None:
-    raw = _text(element, path)
+def _texts(element: Any) -> dict[str, str | None]:
+    """Stripped texts of an element's direct children by tag, in one pass (findtext is slow)."""
+    texts: dict[str, str | None] = {}
+    for child in element:
+        value = child.text
+        texts.setdefault(child.tag, (value.strip() or None) if value else None)
+    return texts
+
+
+def _date(texts: dict[str, str | None], path: str) -> date | None:
+    raw = texts.get(path)
     if raw is None:
         return None
     try:
@@ -88,8 +97,8 @@ def _access_route_open(fiche: Any, tag: str) -> tuple[bool, str | None]:
     return _yes(route.text), None
 
 
-def _int(element: Any, path: str) -> int | None:
-    raw = _text(element, path)
+def _int(texts: dict[str, str | None], path: str) -> int | None:
+    raw = texts.get(path)
     if raw is None:
         return None
     try:
@@ -106,10 +115,11 @@ def _codes(fiche: Any) -> tuple[CodeRecord, ...]:
         (CodeScheme.FORMACODE, "FORMACODES/FORMACODE"),
     ):
         for element in fiche.iterfind(path):
-            code = _text(element, "CODE")
+            texts = _texts(element)
+            code = texts.get("CODE")
             if code is None:
                 continue
-            label = _text(element, "LIBELLE") or _text(element, "INTITULE")
+            label = texts.get("LIBELLE") or texts.get("INTITULE")
             codes.setdefault(
                 (scheme.value, code), CodeRecord(scheme.value, code, label)
             )
@@ -119,8 +129,9 @@ def _codes(fiche: Any) -> tuple[CodeRecord, ...]:
 def _blocks(fiche: Any, rncp_code: str) -> tuple[BlockRecord, ...]:
     blocks: dict[str, BlockRecord] = {}
     for element in fiche.iterfind("BLOCS_COMPETENCES/BLOC_COMPETENCES"):
-        code = _text(element, "CODE")
-        title = _text(element, "LIBELLE") or _text(element, "INTITULE")
+        texts = _texts(element)
+        code = texts.get("CODE")
+        title = texts.get("LIBELLE") or texts.get("INTITULE")
         if code is None or title is None:
             raise _InvalidFicheError("a BLOC_COMPETENCES has no CODE or no LIBELLE")
         if not _BLOCK_CODE.match(code):
@@ -134,8 +145,8 @@ def _blocks(fiche: Any, rncp_code: str) -> tuple[BlockRecord, ...]:
             BlockRecord(
                 code,
                 title,
-                _text(element, "LISTE_COMPETENCES"),
-                _text(element, "MODALITES_EVALUATION"),
+                texts.get("LISTE_COMPETENCES"),
+                texts.get("MODALITES_EVALUATION"),
             ),
         )
     return tuple(sorted(blocks.values(), key=lambda block: block.code))
@@ -144,17 +155,18 @@ def _blocks(fiche: Any, rncp_code: str) -> tuple[BlockRecord, ...]:
 def _certifiers(fiche: Any) -> tuple[CertifierRecord, ...]:
     certifiers = []
     for element in fiche.iterfind("CERTIFICATEURS/CERTIFICATEUR"):
-        name = _text(element, "NOM_CERTIFICATEUR")
+        texts = _texts(element)
+        name = texts.get("NOM_CERTIFICATEUR")
         if name is None:
             continue
-        siret = _text(element, "SIRET_CERTIFICATEUR")
+        siret = texts.get("SIRET_CERTIFICATEUR")
         certifiers.append(
             CertifierRecord(
                 name=name,
                 siret=siret if siret and siret.isdigit() and len(siret) == 14 else None,
-                active=(_text(element, "ETAT_CERTIFICATEUR") or "Actif").casefold()
+                active=(texts.get("ETAT_CERTIFICATEUR") or "Actif").casefold()
                 == "actif",
-                website=_text(element, "SITE_INTERNET"),
+                website=texts.get("SITE_INTERNET"),
             )
         )
     return tuple(certifiers)
@@ -171,15 +183,16 @@ _PARTNER_STATES = {"actif": "ACTIVE", "inactif": "INACTIVE", "supprimé": "REMOV
 def _partners(fiche: Any) -> tuple[dict[str, Any], ...]:
     partners = []
     for element in fiche.iterfind("PARTENAIRES/PARTENAIRE"):
-        name = _text(element, "NOM_PARTENAIRE")
+        texts = _texts(element)
+        name = texts.get("NOM_PARTENAIRE")
         if name is None:
             continue
-        habilitation = _text(element, "HABILITATION_PARTENAIRE")
-        state = (_text(element, "ETAT_HABILITATION") or "").casefold()
+        habilitation = texts.get("HABILITATION_PARTENAIRE")
+        state = (texts.get("ETAT_HABILITATION") or "").casefold()
         partners.append(
             {
                 "name": name,
-                "siret": _text(element, "SIRET_PARTENAIRE"),
+                "siret": texts.get("SIRET_PARTENAIRE"),
                 "habilitation": _HABILITATIONS.get(habilitation or "", habilitation),
                 "state": _PARTNER_STATES.get(state, state.upper() or None),
             }
@@ -197,10 +210,11 @@ def _statistics(fiche: Any) -> tuple[dict[str, int], ...]:
     }
     rows = []
     for element in fiche.iterfind("STATISTIQUES_PROMOTIONS/STATISTIQUES_PROMOTION"):
+        texts = _texts(element)
         row = {
             name: value
             for name, tag in fields.items()
-            if (value := _int(element, tag)) is not None
+            if (value := _int(texts, tag)) is not None
         }
         if "year" in row:
             rows.append(row)
@@ -254,7 +268,8 @@ def _level(fiche: Any) -> int | None:
 
 def read_fiche(fiche: Any) -> FicheRecord | SkippedFiche:
     """Turns one ``FICHE`` element into a record, or says why it is skipped."""
-    rncp_code = _text(fiche, "NUMERO_FICHE")
+    top = _texts(fiche)
+    rncp_code = top.get("NUMERO_FICHE")
     if rncp_code is None:
         return SkippedFiche(None, "the fiche has no NUMERO_FICHE")
     if not RNCP_CODE.match(rncp_code):
@@ -266,37 +281,35 @@ def read_fiche(fiche: Any) -> FicheRecord | SkippedFiche:
             rncp_code,
             f"NUMERO_FICHE {rncp_code!r} is not an RNCP number like RNCP34691",
         )
-    title = _text(fiche, "INTITULE")
+    title = top.get("INTITULE")
     if title is None:
         return SkippedFiche(rncp_code, "the fiche has no INTITULE")
     try:
         vae_eligible, vae_jury = _access_route_open(fiche, "SI_JURY_VAE")
         record = FicheRecord(
             rncp_code=rncp_code,
-            source_id=_int(fiche, "ID_FICHE"),
+            source_id=_int(top, "ID_FICHE"),
             title=title,
             abbreviation_code=_text(fiche, "ABREGE/CODE"),
             abbreviation_label=_text(fiche, "ABREGE/LIBELLE")
             or _text(fiche, "ABREGE/INTITULE"),
-            fiche_state=_text(fiche, "ETAT_FICHE"),
+            fiche_state=top.get("ETAT_FICHE"),
             level=_level(fiche),
             registration_type=_REGISTRATION_TYPES.get(
-                (_text(fiche, "TYPE_ENREGISTREMENT") or "").casefold()
+                (top.get("TYPE_ENREGISTREMENT") or "").casefold()
             ),
-            rncp_active=_yes(fiche.findtext("ACTIF")),
+            rncp_active=_yes(top.get("ACTIF")),
             vae_eligible=vae_eligible,
             vae_jury_composition=vae_jury,
-            start_date=_date(fiche, "DATE_EFFET") or _date(fiche, "DATE_DECISION"),
-            end_date=_date(fiche, "DATE_FIN_ENREGISTREMENT"),
-            delivery_deadline_date=_date(fiche, "DATE_LIMITE_DELIVRANCE"),
-            decision_date=_date(fiche, "DATE_DECISION"),
-            activities=_text(fiche, "ACTIVITES_VISEES"),
-            capabilities=_text(fiche, "CAPACITES_ATTESTEES"),
-            sectors=_text(fiche, "SECTEURS_ACTIVITE"),
-            job_types=_text(fiche, "TYPE_EMPLOI_ACCESSIBLES"),
-            description_urls=tuple(
-                (_text(fiche, "LIEN_URL_DESCRIPTION") or "").split()
-            ),
+            start_date=_date(top, "DATE_EFFET") or _date(top, "DATE_DECISION"),
+            end_date=_date(top, "DATE_FIN_ENREGISTREMENT"),
+            delivery_deadline_date=_date(top, "DATE_LIMITE_DELIVRANCE"),
+            decision_date=_date(top, "DATE_DECISION"),
+            activities=top.get("ACTIVITES_VISEES"),
+            capabilities=top.get("CAPACITES_ATTESTEES"),
+            sectors=top.get("SECTEURS_ACTIVITE"),
+            job_types=top.get("TYPE_EMPLOI_ACCESSIBLES"),
+            description_urls=tuple((top.get("LIEN_URL_DESCRIPTION") or "").split()),
             statistics=_statistics(fiche),
             partners=_partners(fiche),
             certifiers=_certifiers(fiche),

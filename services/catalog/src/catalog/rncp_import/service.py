@@ -166,7 +166,7 @@ async def _store_batch(
     await repository.store(
         changed, stored, source=Source.RNCP_EXPORT.value, now=utcnow()
     )
-    record_change_events(db, changed, stored)
+    await record_change_events(db, changed, stored)
 
 
 async def import_rncp_export(
