@@ -22,7 +22,6 @@ from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from sqlalchemy import (
     JSON,
-    DateTime,
     Index,
     Integer,
     String,
@@ -35,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from uuid6 import uuid7
 
-from common._db import utcnow
+from common._db import UtcDateTime, utcnow
 
 logger = structlog.get_logger(__name__)
 
@@ -52,11 +51,11 @@ class OutboxEventMixin:
     source: Mapped[str] = mapped_column(String(200))
     subject: Mapped[str | None] = mapped_column(String(200))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
 
     @declared_attr.directive
@@ -215,7 +214,7 @@ class OutboxRelay:
         for event in events:
             try:
                 await self._sink.deliver(to_cloudevent(event), event)
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - any sink failure is retried later
                 await self._record_failure(event, error)
             else:
                 await self._record_delivery(event)

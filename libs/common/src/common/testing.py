@@ -8,10 +8,17 @@ PostgreSQL half is skipped, except under ``CI=true`` where it fails the run.
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
 import uuid
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -91,3 +98,83 @@ def require_reference_data() -> Path:
             "../shared/reference-data is absent beside the checkout: the real RNCP samples are not here"
         )
     return found
+
+
+def free_port() -> int:
+    """Returns a TCP port free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class ServiceProcess:
+    """A real process of the system (uvicorn), started for end-to-end tests and always stopped."""
+
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        *,
+        env: dict[str, str],
+        port: int,
+        cwd: Path | None = None,
+    ) -> None:
+        self.name = name
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = Path(tempfile.mkstemp(prefix=f"{name}-", suffix=".log")[1])
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(  # noqa: S603 - a command the tests build
+                command,
+                env={**os.environ, **env},
+                cwd=cwd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_ready(self, path: str = "/livez", timeout: float = 30.0) -> None:
+        """Waits until the process answers 200 on a path, or fails with its log."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                if httpx.get(self.url + path, timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        pytest.fail(
+            f"{self.name} did not become ready on {path}:\n{self.log.read_text()[-3000:]}"
+        )
+
+    def stop(self) -> None:
+        """Stops the process (SIGTERM, then SIGKILL)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+    def kill(self) -> None:
+        """Kills the process at once (SIGKILL), as a crash would."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def uvicorn_command(factory: str, port: int) -> list[str]:
+    """The command that serves an app factory, as `make run` does."""
+    return [
+        str(Path(sys.executable).parent / "uvicorn"),
+        "--factory",
+        factory,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]

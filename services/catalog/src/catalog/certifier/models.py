@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from catalog.db import CatalogBase
+from common import UtcDateTime
 
 
 class Certifier(CatalogBase):
@@ -20,5 +21,5 @@ class Certifier(CatalogBase):
     siret: Mapped[str | None] = mapped_column(String(14), index=True)
     name: Mapped[str] = mapped_column(String(500))
     website: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

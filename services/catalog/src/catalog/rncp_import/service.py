@@ -123,7 +123,7 @@ async def _batches(
             if batch and not offer(batch):
                 return
             offer(_END)
-        except BaseException as error:  # handed to the consumer, which raises it
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer, which raises it
             offer(error)
 
     producer = threading.Thread(target=produce, name="rncp-parser", daemon=True)

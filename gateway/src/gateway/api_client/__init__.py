@@ -1,0 +1,1 @@
+"""API clients: who may call the platform, with which role, bound to which organisation."""

@@ -1,0 +1,172 @@
+"""The gateway's ASGI app: create_app() and its lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import orjson
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from starlette.datastructures import State
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from common import (
+    configure_logging,
+    create_engine,
+    create_sessionmaker,
+    ensure_schema_current,
+    install_error_handlers,
+    install_observability,
+)
+from gateway.api_client.router import router as api_client_router
+from gateway.auth import Authenticator
+from gateway.config import ALEMBIC_INI, SERVICE_NAME, Settings, get_settings
+from gateway.docs.merge import MergedOpenApi
+from gateway.docs.router import router as docs_router
+from gateway.docs.router import static
+from gateway.proxy.forward import Proxy
+from gateway.proxy.upstreams import Upstreams
+from gateway.ratelimit import RateLimiter
+
+LOCAL_SEGMENTS = frozenset({"clients"})
+
+
+class ProxyDispatchMiddleware:
+    """Sends /v1/<segment>/… of the services to the proxy; the rest to the gateway's own routes."""
+
+    def __init__(self, app: ASGIApp, *, state: State) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if path.startswith("/v1/"):
+                segment = path[4:].split("/", 1)[0]
+                if segment not in LOCAL_SEGMENTS:
+                    proxy: Proxy = self.state.proxy
+                    await proxy(scope, receive, send, segment)
+                    return
+        await self.app(scope, receive, send)
+
+
+def _operation_id(route: APIRoute) -> str:
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Builds the gateway with its settings (read from the environment by default)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(
+            settings.database_url, pool_size=settings.database_pool_size
+        )
+        await ensure_schema_current(engine, ALEMBIC_INI)
+        sessionmaker = create_sessionmaker(engine)
+        session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(
+                limit=0, limit_per_host=256, keepalive_timeout=30, ttl_dns_cache=300
+            ),
+            auto_decompress=False,
+            skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
+        )
+        upstreams = Upstreams(
+            settings.upstreams,
+            failure_threshold=settings.breaker_failure_threshold,
+            reset_seconds=settings.breaker_reset_seconds,
+        )
+        await upstreams.probe(session)
+        authenticator = Authenticator(
+            sessionmaker,
+            pepper=settings.api_key_pepper.get_secret_value(),
+            signing_key=settings.signing_key(),
+            token_ttl_seconds=settings.internal_token_ttl_seconds,
+            cache_seconds=settings.client_cache_seconds,
+            audience=settings.internal_token_audience,
+            issuer=settings.internal_token_issuer,
+        )
+        limiter = RateLimiter(settings.rate_limit_storage_url)
+
+        async def fetch_openapi(service: str) -> dict[str, Any] | None:
+            for upstream in upstreams.pools[service].upstreams:
+                if upstream.ready:
+                    timeout = aiohttp.ClientTimeout(total=5)
+                    async with session.get(
+                        f"{upstream.url}/openapi.json", timeout=timeout
+                    ) as answer:
+                        if answer.status == 200:
+                            document: dict[str, Any] = orjson.loads(await answer.read())
+                            return document
+            return None
+
+        openapi = MergedOpenApi(app.openapi, sorted(upstreams.pools), fetch_openapi)
+        app.state.settings = settings
+        app.state.sessionmaker = sessionmaker
+        app.state.authenticator = authenticator
+        app.state.upstreams = upstreams
+        app.state.limiter = limiter
+        app.state.openapi = openapi
+        app.state.proxy = Proxy(settings, upstreams, authenticator, limiter, session)
+        stop = asyncio.Event()
+
+        async def refresh_openapi() -> None:
+            while not stop.is_set():
+                await openapi.refresh()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        stop.wait(), timeout=settings.openapi_refresh_seconds
+                    )
+
+        background = [
+            asyncio.create_task(
+                upstreams.follow(session, settings.readiness_interval_seconds, stop)
+            ),
+            asyncio.create_task(refresh_openapi()),
+        ]
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.gather(*background, return_exceptions=True)
+            await session.close()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="VAE gateway",
+        version="1.0.0",
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    install_error_handlers(app)
+
+    async def upstreams_ready() -> None:
+        status = app.state.upstreams.status()
+        missing = [
+            s for s, ups in status.items() if ups and not any(u["ready"] for u in ups)
+        ]
+        if missing:
+            raise RuntimeError(f"no ready upstream for: {', '.join(sorted(missing))}")
+
+    app.add_middleware(ProxyDispatchMiddleware, state=app.state)
+    install_observability(app, service=SERVICE_NAME, checks=[upstreams_ready])
+    app.include_router(api_client_router)
+    app.include_router(docs_router)
+    app.mount("/static/docs", static, name="docs-assets")
+
+    return app
+
+
+def app() -> FastAPI:
+    """Factory for ``uvicorn --factory gateway.main:app``."""
+    configure_logging(get_settings().log_level)
+    return create_app()

@@ -1,0 +1,1 @@
+"""The proxy: upstream pools with readiness and circuit breakers, and the forwarding ASGI app."""

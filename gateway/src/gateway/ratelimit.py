@@ -1,0 +1,68 @@
+"""Per-client rate limits (moving window, from the ``limits`` library), shared through Redis if set."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+import structlog
+from limits import RateLimitItem, parse
+from limits.aio.storage import Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+
+logger = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RateDecision:
+    """Whether a request may go on, and what to tell the client (RateLimit-* headers)."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_seconds: int
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        """The ``RateLimit-*`` headers (IETF draft) of this decision."""
+        return [
+            (b"ratelimit-limit", str(self.limit).encode()),
+            (b"ratelimit-remaining", str(self.remaining).encode()),
+            (b"ratelimit-reset", str(self.reset_seconds).encode()),
+        ]
+
+
+@lru_cache(maxsize=1024)
+def _item(limit: str) -> RateLimitItem:
+    return parse(limit)
+
+
+class RateLimiter:
+    """Counts requests per identity; a failing store lets requests through (and says so in logs)."""
+
+    def __init__(self, storage_url: str) -> None:
+        options = {"implementation": "redispy"} if "redis" in storage_url else {}
+        storage = storage_from_string(storage_url, **options)
+        if not isinstance(storage, Storage):
+            raise ValueError(
+                f"{storage_url} is not an asynchronous store: use async+memory:// or async+redis://…"
+            )
+        self._storage = storage
+        self._limiter = MovingWindowRateLimiter(self._storage)
+
+    async def check(self, identity: str, limit: str) -> RateDecision | None:
+        """Counts one request; None when the store failed (the request is let through)."""
+        item = _item(limit)
+        try:
+            allowed = await self._limiter.hit(item, identity)
+            stats = await self._limiter.get_window_stats(item, identity)
+        except Exception:  # the limiter's store failing must never fail a request
+            logger.warning("rate_limit_store_failed", exc_info=True)
+            return None
+        reset = max(0, int(stats.reset_time - time.time()) + 1)
+        return RateDecision(allowed, item.amount, max(0, stats.remaining), reset)
+
+    async def reset(self) -> None:
+        """Clears every counter (tests)."""
+        await self._storage.reset()
