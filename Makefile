@@ -8,25 +8,35 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 SERVICES := catalog
+PROCESSES := $(foreach s,$(SERVICES),services/$(s)) gateway
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: setup run test lint format typecheck pytest migrate revision bench clean
+.PHONY: setup browser run test lint format typecheck pytest migrate revision bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(VENV)/.synced: $(UV) uv.lock pyproject.toml libs/common/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml libs/common/pyproject.toml $(foreach p,$(PROCESSES),$(p)/pyproject.toml)
 	$(UV) sync --frozen --python $(PYTHON)
 	touch $@
 
 setup: $(VENV)/.synced ## install everything into .venv
 
+browser: ## Debian's chromium for the Swagger UI browser tests (Playwright never downloads browsers)
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "/usr/bin/chromium is missing: install Debian's package (sudo apt-get install chromium);" \
+			"the browser tests skip without it, and fail under CI=true"; \
+	fi
+
 run: setup ## migrate, load demo data and run every process on SQLite (Ctrl-C stops them)
 	$(BIN)/python scripts/run_local.py
 
-test: setup lint typecheck pytest ## the whole suite: lint, types, tests on SQLite and PostgreSQL
+test: setup browser lint typecheck pytest ## the whole suite: lint, types, tests on SQLite and PostgreSQL
 
 lint: setup
 	$(BIN)/ruff check .
@@ -37,16 +47,16 @@ format: setup
 	$(BIN)/ruff format .
 
 typecheck: setup
-	$(BIN)/mypy libs/common/src services/catalog/src
+	$(BIN)/mypy libs/common/src $(foreach p,$(PROCESSES),$(p)/src)
 
 pytest: setup
 	$(BIN)/pytest
 
 migrate: setup ## upgrade every service's database (URLs from CATALOG_DATABASE_URL, …)
-	@for s in $(SERVICES); do (cd services/$$s && ../../$(BIN)/alembic upgrade head) || exit 1; done
+	@for p in $(PROCESSES); do (cd $$p && $(abspath $(BIN))/alembic upgrade head) || exit 1; done
 
-revision: setup ## make revision SERVICE=catalog MESSAGE="add something"
-	cd services/$(SERVICE) && PATH=$(abspath $(BIN)):$$PATH ../../$(BIN)/alembic revision --autogenerate -m "$(MESSAGE)"
+revision: setup ## make revision SERVICE=catalog MESSAGE="add something" (SERVICE=gateway for the gateway)
+	cd $(if $(filter gateway,$(SERVICE)),gateway,services/$(SERVICE)) && PATH=$(abspath $(BIN)):$$PATH alembic revision --autogenerate -m "$(MESSAGE)"
 
 bench: setup ## catalog benchmark (needs PostgreSQL and wrk); see bench/README.md
 	$(BIN)/python bench/catalog_bench.py

@@ -1,23 +1,26 @@
 """`make run`: migrate, load the demo data and run every process on SQLite, until Ctrl-C.
 
 Development only: it creates a signing key pair for internal tokens under .run/keys/ (never
-committed) and prints an administrator token, so that the Swagger UI can try every operation.
+committed) and a demo API client per role, whose fresh keys it prints, so that a newcomer can
+try every operation in the Swagger UI at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
 
-from common import Principal, Role, generate_signing_keys, mint_internal_token
+from common import Role, create_engine, create_sessionmaker, generate_signing_keys
+from gateway.api_client import service as api_client_service
+from gateway.api_client.schemas import ApiClientCreate
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_DIR = ROOT / ".run"
@@ -36,23 +39,47 @@ class Service:
     def prefix(self) -> str:
         return self.name.upper()
 
-    def environment(self, public_key: Path) -> dict[str, str]:
-        return {
+    @property
+    def folder(self) -> Path:
+        return (
+            ROOT / self.name
+            if self.name == "gateway"
+            else ROOT / "services" / self.name
+        )
+
+    def database_url(self) -> str:
+        default = f"sqlite+aiosqlite:///{RUN_DIR / self.name}.sqlite3"
+        return os.environ.get(f"{self.prefix}_DATABASE_URL", default)
+
+    def environment(self, keys: Path) -> dict[str, str]:
+        env = {
             **os.environ,
             f"{self.prefix}_ENVIRONMENT": "development",
-            f"{self.prefix}_DATABASE_URL": os.environ.get(
-                f"{self.prefix}_DATABASE_URL",
-                f"sqlite+aiosqlite:///{RUN_DIR / self.name}.sqlite3",
-            ),
-            f"{self.prefix}_INTERNAL_TOKEN_PUBLIC_KEY_FILE": str(public_key),
+            f"{self.prefix}_DATABASE_URL": self.database_url(),
         }
+        if self.name == "gateway":
+            env["GATEWAY_INTERNAL_TOKEN_PRIVATE_KEY_FILE"] = str(
+                keys / "internal-token.pem"
+            )
+            env.setdefault(
+                "GATEWAY_UPSTREAMS", f'{{"catalog": ["http://{HOST}:8001"]}}'
+            )
+        else:
+            env[f"{self.prefix}_INTERNAL_TOKEN_PUBLIC_KEY_FILE"] = str(
+                keys / "internal-token.pub.pem"
+            )
+        return env
 
 
-SERVICES = [Service("catalog", 8001)]
+SERVICES = [Service("catalog", 8001), Service("gateway", 8000)]
+GATEWAY = SERVICES[-1]
+# Demo organisations the demo keys act for (the candidacy and sessions services will know them).
+DEMO_PARTNER = "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1c10"
+DEMO_EXAM_CENTRE = "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1c20"
 
 
-def signing_keys() -> tuple[str, Path]:
-    """Returns the development private key, creating the pair on first run."""
+def signing_keys() -> Path:
+    """Returns the folder of the development key pair, creating it on first run."""
     keys = RUN_DIR / "keys"
     private, public = keys / "internal-token.pem", keys / "internal-token.pub.pem"
     if not private.exists():
@@ -61,22 +88,62 @@ def signing_keys() -> tuple[str, Path]:
         private.write_text(private_pem)
         private.chmod(0o600)
         public.write_text(public_pem)
-    return private.read_text(), public
+    return keys
+
+
+def labour_ministry_id() -> str:
+    """Asks the catalog for the id of the certifier of the titres professionnels (a demo certifier)."""
+    answer = httpx.get(
+        f"http://{HOST}:8001/v1/certifiers", params={"q": "TRAVAIL"}, timeout=5
+    ).json()
+    return str(answer["items"][0]["id"])
+
+
+async def demo_keys(database_url: str, pepper: str) -> dict[Role, str]:
+    """Creates a demo API client per role, or rotates its key: the keys are printed each run."""
+    bindings = {
+        Role.ADMIN: None,
+        Role.CERTIFIER: labour_ministry_id(),
+        Role.EXAM_CENTRE: DEMO_EXAM_CENTRE,
+        Role.PARTNER: DEMO_PARTNER,
+    }
+    engine = create_engine(database_url)
+    keys: dict[Role, str] = {}
+    try:
+        async with create_sessionmaker(engine)() as db:
+            existing = {
+                c.name: c for c in await api_client_service.list_clients(db) if c.active
+            }
+            for role, organisation in bindings.items():
+                name = f"Démo {role.value}"
+                if name in existing:
+                    keys[role] = (
+                        await api_client_service.rotate_key(
+                            db, existing[name].id, pepper=pepper
+                        )
+                    ).api_key
+                else:
+                    payload = ApiClientCreate(
+                        name=name, role=role, organisation_id=organisation
+                    )
+                    keys[role] = (
+                        await api_client_service.create_client(
+                            db, payload, pepper=pepper
+                        )
+                    ).api_key
+    finally:
+        await engine.dispose()
+    return keys
 
 
 def prepare(service: Service, env: dict[str, str]) -> None:
     """Migrates the service's database and loads its demo data."""
-    folder = ROOT / "services" / service.name
     print(f"· {service.name}: migrating the database", flush=True)
-    subprocess.run(
-        [BIN / "alembic", "upgrade", "head"],
-        cwd=folder,
-        env=env,
-        check=True,
-        stderr=subprocess.DEVNULL,
-    )
-    print(f"· {service.name}: loading the demo data", flush=True)
-    subprocess.run([BIN / service.name, "load-demo"], env=env, check=True)
+    migrate = [BIN / "alembic", "upgrade", "head"]
+    subprocess.run(migrate, cwd=service.folder, env=env, check=True, stderr=subprocess.DEVNULL)
+    if service is not GATEWAY:
+        print(f"· {service.name}: loading the demo data", flush=True)
+        subprocess.run([BIN / service.name, "load-demo"], env=env, check=True)
 
 
 def wait_ready(service: Service, process: subprocess.Popen[bytes]) -> None:
@@ -102,7 +169,7 @@ def wait_ready(service: Service, process: subprocess.Popen[bytes]) -> None:
 def main() -> int:
     """Runs the system until Ctrl-C."""
     RUN_DIR.mkdir(exist_ok=True)
-    private_key, public_key = signing_keys()
+    keys = signing_keys()
     processes: list[subprocess.Popen[bytes]] = []
 
     def stop(*_: object) -> None:
@@ -118,7 +185,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
     try:
         for service in SERVICES:
-            env = service.environment(public_key)
+            env = service.environment(keys)
             prepare(service, env)
             command = [
                 BIN / "uvicorn",
@@ -131,18 +198,24 @@ def main() -> int:
             ]
             processes.append(subprocess.Popen(command, env=env))
             wait_ready(service, processes[-1])
-        admin = mint_internal_token(
-            private_key, Principal("dev-admin", Role.ADMIN), ttl=timedelta(hours=8)
-        )
+        from gateway.config import Settings as GatewaySettings
+
+        pepper = GatewaySettings().api_key_pepper.get_secret_value()
+        demo = asyncio.run(demo_keys(GATEWAY.database_url(), pepper))
         print("\n  VAE platform is running (Ctrl-C stops it)")
-        for service in SERVICES:
+        print(
+            f"  API documentation (Swagger UI): http://{HOST}:{GATEWAY.port}/docs   ReDoc: /redoc"
+        )
+        for service in SERVICES[:-1]:
             print(
-                f"  {service.name:<10} docs: http://{HOST}:{service.port}/docs   (ReDoc: /redoc)"
+                f"  {service.name:<10} behind the gateway, at http://{HOST}:{service.port}"
             )
         print(
-            "\n  Administrator token for the catalog's Swagger UI (« Authorize »), valid 8 hours:"
+            "\n  Demo API keys (« Authorize » in Swagger UI; new keys at every start):"
         )
-        print(f"  {admin}\n", flush=True)
+        for role, key in demo.items():
+            print(f"  {role.value:<12} {key}")
+        print(flush=True)
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
         print("a process stopped; stopping the others", file=sys.stderr)
