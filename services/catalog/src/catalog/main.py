@@ -70,7 +70,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_age_seconds=settings.cache_max_age_seconds,
         )
         runner = ImportRunner(
-            sessionmaker, cache, batch_size=settings.import_batch_size
+            sessionmaker,
+            read_sessionmaker,
+            cache,
+            batch_size=settings.import_batch_size,
         )
         await runner.recover()
         http_client = httpx.AsyncClient(timeout=httpx.Timeout(5.0, connect=2.0))

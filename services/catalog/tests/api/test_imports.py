@@ -165,3 +165,34 @@ class TestCreateImport:
             404,
             "IMPORT_NOT_FOUND",
         )
+
+
+class TestFollowImport:
+    async def test_reads_and_refusals_do_not_wait_for_a_running_import(
+        self, client: httpx.AsyncClient, auth: TokenFactory, tmp_path: Path
+    ) -> None:
+        synthetic = pytest.importorskip("catalog.rncp_import.synthetic")
+        export = tmp_path / "export-fiches-rncp-v4-1-2026-11-27.zip"
+        synthetic.write_synthetic_export(export, fiches=1500, seed=3)
+        admin = auth(Role.ADMIN)
+        started = await client.post(
+            "/v1/imports", content=export.read_bytes(), headers=admin
+        )
+        assert started.status_code == 202
+        location = started.headers["location"]
+        seen = set()
+        refused = None
+        for _ in range(400):
+            job = (await client.get(location, headers=admin)).json()
+            seen.add(job["status"])
+            if job["status"] == "RUNNING" and refused is None:
+                refused = await client.post(
+                    "/v1/imports", content=b"<FICHES/>", headers=admin
+                )
+            if job["status"] in ("SUCCEEDED", "FAILED"):
+                break
+            await asyncio.sleep(0.02)
+        assert job["status"] == "SUCCEEDED", job
+        assert "RUNNING" in seen and job["report"]["created"] == 1500
+        assert refused is not None and refused.status_code == 409
+        assert started.json()["id"] in refused.json()["detail"]

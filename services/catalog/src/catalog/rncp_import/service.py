@@ -226,24 +226,45 @@ class ImportRunner:
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
+        read_sessionmaker: async_sessionmaker[AsyncSession],
         cache: DocumentCache,
         *,
         batch_size: int,
     ) -> None:
         self._sessionmaker = sessionmaker
+        # Reads of jobs must not queue behind a running import's write lock (SQLite).
+        self._read_sessionmaker = read_sessionmaker
         self._cache = cache
         self._batch_size = batch_size
         self._tasks: set[asyncio.Task[None]] = set()
         self.live: dict[uuid.UUID, ImportProgress] = {}
 
+    def _is_orphan(self, job: ImportJob, *, postgresql: bool) -> bool:
+        # On SQLite one process serves the database: what this process does not run is dead.
+        # On PostgreSQL another replica may run it: only a job silent for a while is dead.
+        if job.id in self.live:
+            return False
+        return not postgresql or job.updated_at < utcnow() - STALE_AFTER
+
     async def recover(self) -> None:
         """Fails the jobs that a dead process left queued or running."""
+        async with self._read_sessionmaker() as db:
+            postgresql = is_postgresql(db)
+            active = (
+                await db.scalars(
+                    select(ImportJob).where(ImportJob.active_slot.is_not(None))
+                )
+            ).all()
+        if not any(self._is_orphan(job, postgresql=postgresql) for job in active):
+            return
         async with self._sessionmaker() as db, db.begin():
-            stale = select(ImportJob).where(ImportJob.active_slot.is_not(None))
-            if is_postgresql(db):
-                stale = stale.where(ImportJob.updated_at < utcnow() - STALE_AFTER)
-            for job in (await db.scalars(stale)).all():
-                if job.id in self.live:
+            jobs = (
+                await db.scalars(
+                    select(ImportJob).where(ImportJob.active_slot.is_not(None))
+                )
+            ).all()
+            for job in jobs:
+                if not self._is_orphan(job, postgresql=postgresql):
                     continue
                 self._finish(
                     job,
@@ -287,6 +308,16 @@ class ImportRunner:
             updated_at=now,
         )
         await self.recover()
+        async with self._read_sessionmaker() as db:
+            running = await db.scalar(
+                select(ImportJob.id).where(ImportJob.active_slot.is_not(None))
+            )
+        if running is not None:
+            await asyncio.to_thread(path.unlink, missing_ok=True)
+            raise ImportAlreadyRunningError(
+                f"The import {running} is queued or running: follow it with GET /v1/imports/{running} "
+                "and try again when it has finished."
+            )
         try:
             async with self._sessionmaker() as db, db.begin():
                 db.add(job)
@@ -381,7 +412,7 @@ class ImportRunner:
         ImportNotFoundError
             No import has this id.
         """
-        async with self._sessionmaker() as db:
+        async with self._read_sessionmaker() as db:
             job = await db.get(ImportJob, job_id)
         if job is None:
             raise ImportNotFoundError(
@@ -391,7 +422,7 @@ class ImportRunner:
 
     async def list_recent(self, limit: int) -> list[ImportJob]:
         """Lists the latest jobs, newest first."""
-        async with self._sessionmaker() as db:
+        async with self._read_sessionmaker() as db:
             return list(
                 (
                     await db.scalars(
