@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 import pytest_asyncio
+from factories import TokenFactory
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import text
@@ -29,8 +30,6 @@ from common import (
     upgrade_to_head,
 )
 from common.testing import create_postgres_database, drop_postgres_database, sqlite_url
-
-TokenFactory = Callable[..., dict[str, str]]
 
 
 @pytest_asyncio.fixture(scope="session", params=["sqlite", "postgresql"])

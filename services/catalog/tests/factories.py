@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.certification import service as certification_service
 from catalog.certification.schemas import CertificationWrite
+
+# Builds Authorization headers carrying an internal token: auth(role, organisation_id, ttl=…).
+TokenFactory = Callable[..., dict[str, str]]
 
 
 def random_rncp_code() -> str:

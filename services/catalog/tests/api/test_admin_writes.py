@@ -6,8 +6,7 @@ import asyncio
 
 import httpx
 import pytest
-from conftest import TokenFactory
-from factories import certification_payload
+from factories import TokenFactory, certification_payload
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 

@@ -6,8 +6,7 @@ import asyncio
 
 import httpx
 import pytest
-from conftest import TokenFactory
-from factories import certification_payload
+from factories import TokenFactory, certification_payload
 from fastapi import FastAPI
 
 from catalog.config import Settings

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import TokenFactory
+from factories import TokenFactory
 
 from catalog.config import Settings
 from catalog.main import create_app
