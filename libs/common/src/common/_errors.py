@@ -247,8 +247,60 @@ async def _unhandled_error_handler(request: Request, exc: Exception) -> Response
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Registers the handlers that render every error as problem details."""
+    """Registers the handlers that render every error as problem details, and documents them."""
     app.add_exception_handler(ServiceError, _service_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
     app.add_exception_handler(Exception, _unhandled_error_handler)
+    _document_validation_errors(app)
+
+
+def _document_validation_errors(app: FastAPI) -> None:
+    # FastAPI documents its 422 as `HTTPValidationError` in JSON; the answer is problem+json.
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault(
+            "Problem",
+            Problem.model_json_schema(ref_template="#/components/schemas/{model}"),
+        )
+        for name, definition in (
+            Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            .get("$defs", {})
+            .items()
+        ):
+            components.setdefault(name, definition)
+        components["Problem"].pop("$defs", None)
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                validation = (
+                    operation.get("responses", {}).get("422")
+                    if isinstance(operation, dict)
+                    else None
+                )
+                if validation is not None:
+                    validation["content"] = {
+                        PROBLEM_MEDIA_TYPE: {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    }
+                    described = str(validation.get("description", ""))
+                    declared = (
+                        described.split(":", 1)[1].strip()
+                        if described.startswith("Unprocessable Entity:")
+                        else ""
+                    )
+                    codes = ", ".join(
+                        code for code in ("VALIDATION_FAILED", declared) if code
+                    )
+                    validation["description"] = f"Unprocessable Entity: {codes}"
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -60,6 +60,7 @@ async def list_certifiers(
     "/v1/certifiers/{certifier_id}",
     response_model=CertifierRead,
     summary="Get a certifier",
+    description="A certifier (certificateur) by its id, with how many certifications of the catalog it owns.",
     responses=problem_responses(CertifierNotFoundError),
 )
 async def get_certifier(certifier_id: uuid.UUID, db: ReadDb) -> CertifierRead:

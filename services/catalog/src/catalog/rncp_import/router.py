@@ -145,6 +145,7 @@ async def create_import(
     "/v1/imports",
     response_model=list[ImportJobRead],
     summary="List recent imports (admin)",
+    description="The latest RNCP imports, newest first, with their status, progress and report.",
     responses=problem_responses(AuthenticationError, PermissionDeniedError),
 )
 async def list_imports(
