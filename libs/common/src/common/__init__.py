@@ -45,6 +45,7 @@ from common._migrations import (
     current_revision,
     ensure_schema_current,
     head_revision,
+    run_migrations,
     upgrade_to_head,
 )
 from common._observability import (
@@ -131,6 +132,7 @@ __all__ = [
     "problem_response",
     "problem_responses",
     "require_roles",
+    "run_migrations",
     "to_cloudevent",
     "upgrade_to_head",
     "upsert",

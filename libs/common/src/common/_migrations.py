@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from common._db import create_engine
 
 
 def alembic_config(alembic_ini: Path, database_url: str) -> Config:
@@ -63,3 +67,38 @@ async def ensure_schema_current(engine: AsyncEngine, alembic_ini: Path) -> None:
         raise SchemaNotCurrentError(
             f"database schema is at {actual or 'nothing'}, expected {expected}: run `make migrate` first"
         )
+
+
+def run_migrations(
+    target_metadata: MetaData,
+    default_url: str,
+    *,
+    include_name: Callable[[str | None, Any, Any], bool] | None = None,
+) -> None:
+    """Runs Alembic's migrations of a service online; its ``env.py`` calls this and nothing else.
+
+    The URL is the one given to Alembic (tests, ``alembic_config``) or the service's setting.
+    """
+    from alembic import context
+
+    def run(connection: Connection) -> None:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            include_name=include_name,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run_online() -> None:
+        engine = create_engine(
+            context.config.get_main_option("sqlalchemy.url") or default_url
+        )
+        async with engine.connect() as connection:
+            await connection.run_sync(run)
+            await connection.commit()
+        await engine.dispose()
+
+    asyncio.run(run_online())
