@@ -1,23 +1,25 @@
-"""Fixtures of the gateway's tests: real catalog and gateway processes, API keys, a fault proxy."""
+"""Fixtures of the gateway's tests: real catalog and gateway processes, API keys, echo upstreams."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 
-import httpx
 import pytest
 import pytest_asyncio
+from gateway_processes import (
+    BIN,
+    ROOT,
+    EchoProcess,
+    GatewayLauncher,
+    Keys,
+    RunningGateway,
+    StartGateway,
+    start_echo,
+)
 
 from common import (
-    Role,
-    create_engine,
-    create_sessionmaker,
     generate_signing_keys,
     upgrade_to_head,
 )
@@ -29,56 +31,7 @@ from common.testing import (
     sqlite_url,
     uvicorn_command,
 )
-from gateway.api_client import service as api_client_service
-from gateway.api_client.schemas import ApiClientCreate
 from gateway.config import ALEMBIC_INI
-
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-PEPPER = "test-pepper-0123456789abcdef"
-
-
-@dataclass(frozen=True)
-class Keys:
-    """The internal-token key pair of this test session."""
-
-    private_pem: str
-    private_file: Path
-    public_file: Path
-
-
-@dataclass
-class RunningGateway:
-    """A gateway process and its administrator's key."""
-
-    process: ServiceProcess
-    admin_key: str
-    database_url: str
-
-    @property
-    def url(self) -> str:
-        return self.process.url
-
-    def admin(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.admin_key}"}
-
-    async def client_key(
-        self,
-        role: Role,
-        organisation_id: str | None = "org-1",
-        rate_limit: str | None = None,
-    ) -> str:
-        """Creates an API client through the admin API and returns its key."""
-        body = {
-            "name": f"test {role.value}",
-            "role": role.value,
-            "organisation_id": organisation_id,
-            "rate_limit": rate_limit,
-        }
-        async with httpx.AsyncClient(base_url=self.url) as client:
-            response = await client.post("/v1/clients", json=body, headers=self.admin())
-        assert response.status_code == 201, response.text
-        return str(response.json()["api_key"])
 
 
 @pytest.fixture(scope="session")
@@ -137,50 +90,67 @@ async def gateway_database_url(
         await drop_postgres_database(url)
 
 
-async def create_admin_key(database_url: str) -> str:
-    """Registers an administrator straight in the registry (as the CLI does) and returns its key."""
-    engine = create_engine(database_url)
-    try:
-        async with create_sessionmaker(engine)() as db:
-            created = await api_client_service.create_client(
-                db, ApiClientCreate(name="test admin", role=Role.ADMIN), pepper=PEPPER
-            )
-    finally:
-        await engine.dispose()
-    return created.api_key
-
-
-StartGateway = Callable[..., Awaitable[RunningGateway]]
-
-
 @pytest_asyncio.fixture
 async def start_gateway(
     gateway_database_url: str, keys: Keys, catalog: ServiceProcess
 ) -> AsyncIterator[StartGateway]:
     """Starts gateway processes (settings as GATEWAY_* overrides); all are stopped after the test."""
-    started: list[ServiceProcess] = []
+    launcher = GatewayLauncher(gateway_database_url, keys, catalog)
+    yield launcher.start
+    launcher.stop()
 
-    async def start(
-        upstreams: dict[str, list[str]] | None = None, **overrides: str
-    ) -> RunningGateway:
-        admin_key = await create_admin_key(gateway_database_url)
-        env = {
-            "GATEWAY_ENVIRONMENT": "test",
-            "GATEWAY_DATABASE_URL": gateway_database_url,
-            "GATEWAY_API_KEY_PEPPER": PEPPER,
-            "GATEWAY_INTERNAL_TOKEN_PRIVATE_KEY_FILE": str(keys.private_file),
-            "GATEWAY_UPSTREAMS": json.dumps(upstreams or {"catalog": [catalog.url]}),
-            "GATEWAY_READINESS_INTERVAL_SECONDS": "0.2",
-            **{f"GATEWAY_{name.upper()}": value for name, value in overrides.items()},
-        }
-        port = free_port()
-        process = ServiceProcess(
-            "gateway", uvicorn_command("gateway.main:app", port), env=env, port=port
-        )
-        started.append(process)
-        process.wait_ready("/livez")
-        return RunningGateway(process, admin_key, gateway_database_url)
 
-    yield start
-    for process in started:
-        process.stop()
+@pytest_asyncio.fixture(scope="session")
+async def registry_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A client registry on SQLite for the resilience tests (they do not depend on its store)."""
+    url = sqlite_url(tmp_path_factory.mktemp("registry"), "gateway")
+    await upgrade_to_head(ALEMBIC_INI, url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def session_gateways(
+    registry_url: str, keys: Keys, catalog: ServiceProcess
+) -> Iterator[GatewayLauncher]:
+    """Starts gateways shared by the whole session; all are stopped at its end."""
+    launcher = GatewayLauncher(registry_url, keys, catalog)
+    yield launcher
+    launcher.stop()
+
+
+@pytest.fixture(scope="module")
+def gateways(
+    registry_url: str, keys: Keys, catalog: ServiceProcess
+) -> Iterator[GatewayLauncher]:
+    """Starts gateways that may serve several tests of a module; all are stopped after it."""
+    launcher = GatewayLauncher(registry_url, keys, catalog)
+    yield launcher
+    launcher.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def echo() -> AsyncIterator[EchoProcess]:
+    """An echo upstream shared by the session."""
+    process = await start_echo()
+    yield process
+    process.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def echo_b() -> AsyncIterator[EchoProcess]:
+    """A second echo upstream, on another port."""
+    process = await start_echo()
+    yield process
+    process.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def echo_gateway(
+    session_gateways: GatewayLauncher, echo: EchoProcess
+) -> RunningGateway:
+    """A gateway routing ``/v1/echo/…`` (publicly readable) to the echo, the rest to the catalog."""
+    return await session_gateways.start(
+        upstreams={"catalog": [session_gateways.catalog.url], "echo": [echo.url]},
+        extra_routes={"echo": "echo"},
+        public_read_segments=["certifications", "blocks", "certifiers", "echo"],
+    )

@@ -69,6 +69,7 @@ async def create_api_client(
     "",
     response_model=list[ApiClientRead],
     summary="List API clients (admin)",
+    description="Every API client, active or revoked, by creation date (never their keys).",
     responses=problem_responses(*_ERRORS),
     openapi_extra={"security": _SECURITY},
 )
@@ -80,6 +81,7 @@ async def list_api_clients(db: DbSession, _admin: Admin) -> list[ApiClientRead]:
     "/{client_id}",
     response_model=ApiClientRead,
     summary="Get an API client (admin)",
+    description="One API client: its role, the organisation it acts for, its rate limit and whether it is active.",
     responses=problem_responses(ApiClientNotFoundError, *_ERRORS),
     openapi_extra={"security": _SECURITY},
 )

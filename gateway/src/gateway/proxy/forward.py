@@ -12,6 +12,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import aiohttp
@@ -50,12 +51,9 @@ _IDENTITY = frozenset({b"authorization", b"cookie", b"forwarded", b"x-forwarded-
                        b"x-forwarded-proto", b"x-forwarded-user", b"x-remote-user", b"remote-user", b"x-real-ip"})  # fmt: skip
 _IDENTITY_PREFIXES = (b"x-principal", b"x-user", b"x-client", b"x-organisation", b"x-organization", b"x-internal",
                       b"x-auth", b"x-role", b"x-api-key")  # fmt: skip
-_RESPONSE_DROPPED = _HOP_BY_HOP | {
-    b"x-request-id",
-    b"date",
-    b"server",
-    b"content-length",
-}
+_FROM_CLIENT_DROPPED = _HOP_BY_HOP | _IDENTITY | {b"traceparent", b"x-request-id"}
+# Content-Length stays: bodies are relayed as they are (no decompression), byte for byte.
+_RESPONSE_DROPPED = _HOP_BY_HOP | {b"x-request-id", b"date", b"server"}
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _UPSTREAM_FAILURES = frozenset({502, 503, 504})
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$")
@@ -64,6 +62,43 @@ _MAX_BUFFERED = 1_048_576
 
 class _BodyTooLargeError(Exception):
     """The streamed request body passed the route's limit."""
+
+
+class _CallerGoneError(Exception):
+    """The caller disconnected before its request body ended: nobody is left to answer."""
+
+
+class _StreamedBody:
+    """The caller's body relayed chunk by chunk, stopped past the route's limit.
+
+    aiohttp reports a failing body as a connection error: ``too_large`` and ``caller_gone`` tell
+    why. A body cut by the caller must fail the upload, never end it as if it were whole.
+    """
+
+    __slots__ = ("_limit", "_receive", "caller_gone", "too_large")
+
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self._receive = receive
+        self._limit = limit
+        self.too_large = False
+        self.caller_gone = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        size = 0
+        while True:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                self.caller_gone = True
+                raise _CallerGoneError
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self._limit:
+                self.too_large = True
+                raise _BodyTooLargeError
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +111,13 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return str(value.decode("latin-1"))
     return None
+
+
+@lru_cache(maxsize=256)
+def _named_by_connection(value: bytes) -> frozenset[bytes]:
+    """The headers a Connection header names (hop-by-hop too), beyond the always-dropped ones."""
+    named = frozenset(token.strip().lower() for token in value.split(b","))
+    return named - _HOP_BY_HOP - {b"close", b""}
 
 
 def _traceparent(scope: Scope) -> tuple[str, str]:
@@ -123,6 +165,8 @@ class Proxy:
             scope["route"] = self._labels[segment]
             caller = await self._admit(scope, segment, extra)
             await self._forward(scope, receive, send, segment, service, caller, extra)
+        except _CallerGoneError:
+            return
         except ServiceError as error:
             headers = {**error.headers, **{k.decode(): v.decode() for k, v in extra}}
             response = problem_response(
@@ -134,7 +178,16 @@ class Proxy:
     async def _admit(
         self, scope: Scope, segment: str, extra: list[tuple[bytes, bytes]]
     ) -> Caller | None:
-        caller = await self.authenticator.authenticate(_header(scope, b"authorization"))
+        client = scope.get("client")
+        anonymous = f"ip:{client[0] if client else 'unknown'}"
+        try:
+            caller = await self.authenticator.authenticate(
+                _header(scope, b"authorization")
+            )
+        except AuthenticationError:
+            # Wrong keys count against the caller's address: guessing keys costs the budget.
+            await self._limit(anonymous, self.settings.anonymous_rate_limit, extra)
+            raise
         if caller is None and not (
             segment in self._public and scope["method"] in ("GET", "HEAD", "OPTIONS")
         ):
@@ -144,17 +197,16 @@ class Proxy:
             )
         if segment in self._admin and (caller is None or caller.role is not Role.ADMIN):
             raise PermissionDeniedError(f"Only administrators may use /v1/{segment}.")
-        if caller is not None:
-            identity, limit = (
-                f"client:{caller.client_id}",
-                caller.rate_limit or self.settings.default_rate_limit,
-            )
+        if caller is None:
+            await self._limit(anonymous, self.settings.anonymous_rate_limit, extra)
         else:
-            client = scope.get("client")
-            identity, limit = (
-                f"ip:{client[0] if client else 'unknown'}",
-                self.settings.anonymous_rate_limit,
-            )
+            limit = caller.rate_limit or self.settings.default_rate_limit
+            await self._limit(f"client:{caller.client_id}", limit, extra)
+        return caller
+
+    async def _limit(
+        self, identity: str, limit: str, extra: list[tuple[bytes, bytes]]
+    ) -> None:
         decision = await self.limiter.check(identity, limit)
         if decision is not None:
             extra.extend(decision.headers())
@@ -163,37 +215,39 @@ class Proxy:
                     f"Too many requests: the limit is {limit}; retry in {decision.reset_seconds} s.",
                     headers={"Retry-After": str(decision.reset_seconds)},
                 )
-        return caller
 
     def _upstream_headers(
         self, scope: Scope, caller: Caller | None, traceparent: str
-    ) -> dict[str, str]:
-        headers: dict[str, str] = {}
+    ) -> list[tuple[str, str]]:
+        headers: list[tuple[str, str]] = []
+        # The Connection header may name more hop-by-hop headers (RFC 9110 §7.6.1).
+        named: frozenset[bytes] = frozenset()
         for name, value in scope["headers"]:
-            if (
-                name in _HOP_BY_HOP
-                or name in _IDENTITY
-                or name.startswith(_IDENTITY_PREFIXES)
-                or name == b"traceparent"
-            ):
+            if name in _FROM_CLIENT_DROPPED or name.startswith(_IDENTITY_PREFIXES):
+                if name == b"connection":
+                    named |= _named_by_connection(value)
                 continue
-            headers[name.decode("latin-1")] = value.decode("latin-1")
+            headers.append((name.decode("latin-1"), value.decode("latin-1")))
+        if named:
+            headers = [h for h in headers if h[0].encode("latin-1") not in named]
         if caller is not None:
-            headers["authorization"] = (
-                f"Bearer {self.authenticator.internal_token(caller)}"
+            headers.append(
+                ("authorization", f"Bearer {self.authenticator.internal_token(caller)}")
             )
-        headers["x-request-id"] = scope.get("state", {}).get("request_id", "")
-        headers["traceparent"] = traceparent
+        headers.append(("x-request-id", scope.get("state", {}).get("request_id", "")))
+        headers.append(("traceparent", traceparent))
         client = scope.get("client")
         if client:
-            headers["x-forwarded-for"] = client[0]
-        headers["x-forwarded-proto"] = scope.get("scheme", "http")
+            headers.append(("x-forwarded-for", client[0]))
+        headers.append(("x-forwarded-proto", scope.get("scheme", "http")))
         return headers
 
     async def _read_body(self, receive: Receive, limit: int) -> bytes:
         chunks, size = [], 0
         while True:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _CallerGoneError
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
@@ -203,19 +257,6 @@ class Proxy:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
-
-    async def _stream_body(self, receive: Receive, limit: int) -> AsyncIterator[bytes]:
-        size = 0
-        while True:
-            message = await receive()
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise _BodyTooLargeError
-            if chunk:
-                yield chunk
-            if not message.get("more_body", False):
-                return
 
     async def _forward(
         self,
@@ -250,7 +291,7 @@ class Proxy:
                 receive, min(limit, _MAX_BUFFERED if retryable else limit)
             )
         else:
-            body, retryable = self._stream_body(receive, limit), False
+            body, retryable = _StreamedBody(receive, limit), False
         trace_id, traceparent = _traceparent(scope)
         structlog.contextvars.bind_contextvars(trace_id=trace_id)
         headers = self._upstream_headers(scope, caller, traceparent)
@@ -266,17 +307,23 @@ class Proxy:
             if scope["query_string"]
             else ""
         )
+        failure: ServiceError | None = None
         while True:
             upstream = pool.pick(time.monotonic(), tried)
             if upstream is None:
+                if failure is not None:  # the upstreams left were taken meanwhile
+                    raise failure
                 raise UpstreamUnavailableError(
                     pool.unavailable_reason(), headers={"Retry-After": "5"}
                 )
             tried.add(upstream.url)
+            # Another attempt needs a retryable request, a retry left, and another upstream.
             can_retry = (
                 retryable
                 and len(tried) <= self.settings.max_retries
+                and len(tried) < len(pool.upstreams)
                 and self.budget.tokens >= 1.0
+                and pool.has_alternative(time.monotonic(), tried)
             )
             try:
                 answered = await self._attempt(
@@ -291,6 +338,7 @@ class Proxy:
                     final=not can_retry,
                 )
             except _BodyTooLargeError as error:
+                upstream.breaker.abandon_trial()
                 raise BodyTooLargeError(
                     f"The request body is larger than the {limit:,}-byte limit of this route."
                 ) from error
@@ -301,16 +349,29 @@ class Proxy:
                     headers={"Retry-After": "5"},
                 ) from error
             except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as error:
+                if isinstance(body, _StreamedBody) and body.caller_gone:
+                    upstream.breaker.abandon_trial()
+                    raise _CallerGoneError from error
+                if isinstance(body, _StreamedBody) and body.too_large:
+                    upstream.breaker.abandon_trial()
+                    raise BodyTooLargeError(
+                        f"The request body is larger than the {limit:,}-byte limit of this route."
+                    ) from error
                 upstream.breaker.record_failure(time.monotonic())
                 logger.warning(
                     "upstream_failed", upstream=upstream.url, error=type(error).__name__
                 )
-                if can_retry and time.monotonic() < deadline and self.budget.withdraw():
-                    continue
-                raise UpstreamRefusedError(
+                failure = UpstreamRefusedError(
                     f"The {service} service could not be reached; retry later.",
                     headers={"Retry-After": "5"},
-                ) from error
+                )
+                if can_retry and time.monotonic() < deadline and self.budget.withdraw():
+                    continue
+                raise failure from error
+            except BaseException:
+                # Cancelled, or a bug: no verdict on the upstream, so its trial slot is free.
+                upstream.breaker.abandon_trial()
+                raise
             if answered:
                 return
             # A 502/503/504 from this upstream, not sent: try another one.
@@ -321,7 +382,7 @@ class Proxy:
         upstream: Upstream,
         method: str,
         target: str,
-        headers: dict[str, str],
+        headers: list[tuple[str, str]],
         body: Any,
         deadline: float,
         send: Send,
@@ -347,11 +408,17 @@ class Proxy:
                     return False
             else:
                 upstream.breaker.record_success()
-            response_headers = [
-                (name.lower(), value)
-                for name, value in answer.raw_headers
-                if name.lower() not in _RESPONSE_DROPPED
-            ]
+            response_headers: list[tuple[bytes, bytes]] = []
+            named: frozenset[bytes] = frozenset()
+            for name, value in answer.raw_headers:
+                lowered = name.lower()
+                if lowered in _RESPONSE_DROPPED:
+                    if lowered == b"connection":
+                        named |= _named_by_connection(value)
+                    continue
+                response_headers.append((lowered, value))
+            if named:
+                response_headers = [h for h in response_headers if h[0] not in named]
             await send(
                 {
                     "type": "http.response.start",
@@ -359,9 +426,21 @@ class Proxy:
                     "headers": response_headers + extra,
                 }
             )
-            async for chunk in answer.content.iter_chunked(65_536):
-                await send(
-                    {"type": "http.response.body", "body": chunk, "more_body": True}
+            try:
+                async for chunk in answer.content.iter_chunked(65_536):
+                    await send(
+                        {"type": "http.response.body", "body": chunk, "more_body": True}
+                    )
+            except (aiohttp.ClientError, TimeoutError) as error:
+                # The answer has begun: it cannot be retried nor turned into a problem. It
+                # ends unfinished, so the server closes the connection and the caller sees
+                # the cut.
+                upstream.breaker.record_failure(time.monotonic())
+                logger.warning(
+                    "upstream_answer_cut",
+                    upstream=upstream.url,
+                    error=type(error).__name__,
                 )
+                return True
             await send({"type": "http.response.body", "body": b""})
             return True

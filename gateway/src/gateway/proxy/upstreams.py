@@ -53,6 +53,20 @@ class CircuitBreaker:
             return True
         return False
 
+    def would_allow(self, now: float) -> bool:
+        """Tells whether ``allows`` would let a request through now, without taking the trial."""
+        if self.state is BreakerState.CLOSED:
+            return True
+        if self.state is BreakerState.OPEN:
+            return now - self.opened_at >= self.reset_seconds
+        return not self.trial_in_flight
+
+    def abandon_trial(self) -> None:
+        """A request ended without telling whether the upstream works (the caller left, its
+        body was too large): the half-open trial slot is free again."""
+        if self.state is BreakerState.HALF_OPEN:
+            self.trial_in_flight = False
+
     def record_success(self) -> None:
         """A request succeeded: the circuit closes."""
         if self.state is not BreakerState.CLOSED:
@@ -105,6 +119,15 @@ class UpstreamPool:
                 self._next = (self._next + offset + 1) % count
                 return upstream
         return None
+
+    def has_alternative(self, now: float, exclude: set[str]) -> bool:
+        """Tells whether another upstream than those excluded could take a request now."""
+        return any(
+            upstream.ready
+            and upstream.url not in exclude
+            and upstream.breaker.would_allow(now)
+            for upstream in self.upstreams
+        )
 
     def unavailable_reason(self) -> str:
         """Says why no upstream can take a request."""
@@ -183,11 +206,12 @@ class Upstreams:
     async def follow(
         self, session: aiohttp.ClientSession, interval: float, stop: asyncio.Event
     ) -> None:
-        """Probes until ``stop`` is set."""
+        """Probes every ``interval`` until ``stop`` is set (the first probe is the caller's)."""
         while not stop.is_set():
-            await self.probe(session)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
+            if not stop.is_set():
+                await self.probe(session)
 
     def status(self) -> dict[str, list[dict[str, object]]]:
         """Readiness and breaker state of every upstream."""
