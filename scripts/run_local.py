@@ -140,7 +140,9 @@ def prepare(service: Service, env: dict[str, str]) -> None:
     """Migrates the service's database and loads its demo data."""
     print(f"· {service.name}: migrating the database", flush=True)
     migrate = [BIN / "alembic", "upgrade", "head"]
-    subprocess.run(migrate, cwd=service.folder, env=env, check=True, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        migrate, cwd=service.folder, env=env, check=True, stderr=subprocess.DEVNULL
+    )
     if service is not GATEWAY:
         print(f"· {service.name}: loading the demo data", flush=True)
         subprocess.run([BIN / service.name, "load-demo"], env=env, check=True)
