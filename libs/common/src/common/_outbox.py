@@ -210,27 +210,32 @@ class OutboxRelay:
     async def run_once(self) -> int:
         """Claims and delivers one batch; returns how many events were delivered."""
         events = await self._claim()
-        delivered = 0
-        for event in events:
-            try:
-                await self._sink.deliver(to_cloudevent(event), event)
-            except Exception as error:  # noqa: BLE001 - any sink failure is retried later
-                await self._record_failure(event, error)
-            else:
-                await self._record_delivery(event)
-                delivered += 1
-        return delivered
+        delivered: list[uuid.UUID] = []
+        try:
+            for event in events:
+                try:
+                    await self._sink.deliver(to_cloudevent(event), event)
+                except Exception as error:  # noqa: BLE001 - any sink failure is retried later
+                    await self._record_failure(event, error)
+                else:
+                    delivered.append(event.id)
+        finally:
+            # One statement for the batch: a crash before it means redelivery (consumers dedupe).
+            await self._record_deliveries(delivered)
+        return len(delivered)
 
-    async def _record_delivery(self, event: OutboxEventMixin) -> None:
+    async def _record_deliveries(self, ids: list[uuid.UUID]) -> None:
+        if not ids:
+            return
         model = self._model
         async with self._sessionmaker() as db, db.begin():
             await db.execute(
                 update(model)
-                .where(model.id == event.id)
+                .where(model.id.in_(ids))
                 .values(
                     delivered_at=utcnow(),
                     locked_until=None,
-                    attempts=event.attempts + 1,
+                    attempts=model.attempts + 1,
                 )
             )
 

@@ -14,23 +14,24 @@ from catalog.rncp_import.service import ImportRunner
 from common import Principal, Role, require_roles
 
 
+# Dependencies are `async def`: FastAPI runs plain `def` ones in a thread pool, per request.
 async def _read_db(request: Request) -> AsyncIterator[AsyncSession]:
     # Sessions connect lazily: a request answered from the cache never touches the pool.
     async with request.app.state.read_sessionmaker() as db:
         yield db
 
 
-def _cache(request: Request) -> DocumentCache:
+async def _cache(request: Request) -> DocumentCache:
     cache: DocumentCache = request.app.state.cache
     return cache
 
 
-def _runner(request: Request) -> ImportRunner:
+async def _runner(request: Request) -> ImportRunner:
     runner: ImportRunner = request.app.state.import_runner
     return runner
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

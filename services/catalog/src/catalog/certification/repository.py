@@ -366,6 +366,13 @@ class CertificationRepository(RepositoryBase):
         if not moved.rowcount:  # type: ignore[attr-defined]
             await self.db.execute(insert(CatalogRevision).values(id=1, revision=1))
 
+    async def refresh_statistics(self) -> None:
+        """Refreshes the planner's statistics after a bulk write (PostgreSQL's autovacuum lags)."""
+        if is_postgresql(self.db):
+            await self.db.execute(
+                text("ANALYZE certification, block, certification_code, lineage_link")
+            )
+
     async def get_revision(self) -> int:
         """Gets the catalog revision."""
         return (

@@ -215,7 +215,9 @@ async def import_rncp_export(
                 await on_progress(progress)
         report.version = export.version
         if report.created or report.updated:
-            await CertificationRepository(db).bump_revision()
+            repository = CertificationRepository(db)
+            await repository.bump_revision()
+            await repository.refresh_statistics()
     report.duration_seconds = time.perf_counter() - started
     return report
 
