@@ -10,18 +10,20 @@ from typing import Any
 
 import aiohttp
 import orjson
+import structlog
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from starlette.datastructures import State
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from common import (
+    RequestContextMiddleware,
     configure_logging,
     create_engine,
     create_sessionmaker,
     ensure_schema_current,
+    health_router,
     install_error_handlers,
-    install_observability,
+    problem_response,
 )
 from gateway.api_client.router import router as api_client_router
 from gateway.auth import Authenticator
@@ -34,25 +36,60 @@ from gateway.proxy.upstreams import Upstreams
 from gateway.ratelimit import RateLimiter
 
 LOCAL_SEGMENTS = frozenset({"clients"})
+logger = structlog.get_logger(__name__)
 
 
-class ProxyDispatchMiddleware:
-    """Sends /v1/<segment>/… of the services to the proxy; the rest to the gateway's own routes."""
+class Gateway:
+    """The gateway's ASGI app: proxied calls skip the framework, the rest goes to FastAPI.
 
-    def __init__(self, app: ASGIApp, *, state: State) -> None:
-        self.app = app
-        self.state = state
+    Every request passes the request-id, metrics and access-log middleware; only the gateway's
+    own routes (clients, docs, health) pay for FastAPI's routing and middleware stack.
+    """
+
+    def __init__(self, local: FastAPI) -> None:
+        self.local = local
+        self._front = RequestContextMiddleware(self._dispatch, service=SERVICE_NAME)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            path: str = scope["path"]
-            if path.startswith("/v1/"):
-                segment = path[4:].split("/", 1)[0]
-                if segment not in LOCAL_SEGMENTS:
-                    proxy: Proxy = self.state.proxy
-                    await proxy(scope, receive, send, segment)
-                    return
-        await self.app(scope, receive, send)
+        if scope["type"] == "lifespan":
+            await self.local(scope, receive, send)
+        else:
+            await self._front(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] == "http" and path.startswith("/v1/"):
+            segment = path[4:].split("/", 1)[0]
+            if segment not in LOCAL_SEGMENTS:
+                await self._proxy(scope, receive, send, segment)
+                return
+        await self.local(scope, receive, send)
+
+    async def _proxy(
+        self, scope: Scope, receive: Receive, send: Send, segment: str
+    ) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        proxy: Proxy = self.local.state.proxy
+        try:
+            await proxy(scope, receive, tracking_send, segment)
+        except Exception:
+            logger.exception("proxy_failed")
+            if started:
+                raise
+            response = problem_response(
+                None,
+                status=500,
+                code="INTERNAL_ERROR",
+                detail="An unexpected error occurred in the gateway; it has been logged. Retry later.",
+                instance=scope.get("path", ""),
+            )
+            await response(scope, receive, send)
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -157,8 +194,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if missing:
             raise RuntimeError(f"no ready upstream for: {', '.join(sorted(missing))}")
 
-    app.add_middleware(ProxyDispatchMiddleware, state=app.state)
-    install_observability(app, service=SERVICE_NAME, checks=[upstreams_ready])
+    app.include_router(health_router([upstreams_ready]))
     app.include_router(api_client_router)
     app.include_router(docs_router)
     app.mount("/static/docs", static, name="docs-assets")
@@ -166,7 +202,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def app() -> FastAPI:
+def app() -> Gateway:
     """Factory for ``uvicorn --factory gateway.main:app``."""
     configure_logging(get_settings().log_level)
-    return create_app()
+    return Gateway(create_app())

@@ -1,4 +1,4 @@
-"""Per-client rate limits (moving window, from the ``limits`` library), shared through Redis if set."""
+"""Per-client rate limits (sliding window, from the ``limits`` library), shared through Redis if set."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import structlog
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -64,7 +64,9 @@ class RateLimiter:
                 f"{storage_url} is not an asynchronous store: use async+memory:// or async+redis://…"
             )
         self._storage = storage
-        self._limiter = MovingWindowRateLimiter(self._storage)
+        # A sliding window of two counters: O(1) per request, unlike the moving window, whose
+        # memory store keeps (and shifts) one timestamp per request of the window.
+        self._limiter = SlidingWindowCounterRateLimiter(self._storage)
         self._paused_until = 0.0
 
     async def check(self, identity: str, limit: str) -> RateDecision | None:

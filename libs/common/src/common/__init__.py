@@ -52,6 +52,7 @@ from common._observability import (
     ReadinessCheck,
     RequestContextMiddleware,
     configure_logging,
+    health_router,
     install_observability,
 )
 from common._outbox import (
@@ -123,6 +124,7 @@ __all__ = [
     "ensure_schema_current",
     "generate_signing_keys",
     "head_revision",
+    "health_router",
     "install_error_handlers",
     "install_observability",
     "is_postgresql",
