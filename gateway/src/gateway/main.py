@@ -13,7 +13,7 @@ import orjson
 import structlog
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from common import (
     RequestContextMiddleware,
@@ -68,20 +68,11 @@ class Gateway:
     async def _proxy(
         self, scope: Scope, receive: Receive, send: Send, segment: str
     ) -> None:
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
         proxy: Proxy = self.local.state.proxy
         try:
-            await proxy(scope, receive, tracking_send, segment)
+            await proxy(scope, receive, send, segment)
         except Exception:
             logger.exception("proxy_failed")
-            if started:
-                raise
             response = problem_response(
                 None,
                 status=500,
@@ -89,7 +80,9 @@ class Gateway:
                 detail="An unexpected error occurred in the gateway; it has been logged. Retry later.",
                 instance=scope.get("path", ""),
             )
-            await response(scope, receive, send)
+            # If the answer had begun, the server refuses a second start and closes the connection.
+            with contextlib.suppress(Exception):
+                await response(scope, receive, send)
 
 
 def _operation_id(route: APIRoute) -> str:

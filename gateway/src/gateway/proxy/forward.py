@@ -58,6 +58,7 @@ _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _UPSTREAM_FAILURES = frozenset({502, 503, 504})
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$")
 _MAX_BUFFERED = 1_048_576
+_WHOLE_ANSWER = 262_144
 
 
 class _BodyTooLargeError(Exception):
@@ -399,7 +400,7 @@ class Proxy:
             total=remaining, sock_connect=min(2.0, remaining)
         )
         async with self.session.request(
-            method, upstream.url + target, headers=headers, data=body, timeout=timeout,
+            method, upstream.url + target, headers=headers, data=body if body != b"" else None, timeout=timeout,
             allow_redirects=False, auto_decompress=False,
         ) as answer:  # fmt: skip
             if answer.status in _UPSTREAM_FAILURES:
@@ -419,13 +420,20 @@ class Proxy:
                 response_headers.append((lowered, value))
             if named:
                 response_headers = [h for h in response_headers if h[0] not in named]
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": answer.status,
-                    "headers": response_headers + extra,
-                }
-            )
+            start = {
+                "type": "http.response.start",
+                "status": answer.status,
+                "headers": response_headers + extra,
+            }
+            length = answer.content_length
+            if length is not None and length <= _WHOLE_ANSWER:
+                # A small answer is read whole first: one message to send, and a failure while
+                # reading is still a clean 502 (or a retry), not a cut answer.
+                content = await answer.read()
+                await send(start)
+                await send({"type": "http.response.body", "body": content})
+                return True
+            await send(start)
             try:
                 async for chunk in answer.content.iter_chunked(65_536):
                     await send(
