@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import timedelta
 
@@ -40,6 +41,7 @@ class Authenticator:
             maxsize=50_000, ttl=cache_seconds
         )
         self._tokens: dict[str, tuple[str, float]] = {}
+        self._lookups: dict[str, asyncio.Future[Caller | None]] = {}
 
     async def authenticate(self, authorization: str | None) -> Caller | None:
         """Returns the caller of an ``Authorization: Bearer <key>`` header, None without one.
@@ -59,17 +61,30 @@ class Authenticator:
                 headers=_CHALLENGE,
             )
         key_id, secret = parsed
-        if key_id in self._callers:
-            caller = self._callers[key_id]
-        else:
-            async with self._sessionmaker() as db:
-                caller = await find_caller(db, key_id)
-            self._callers[key_id] = caller
+        caller = await self._caller(key_id)
         if caller is None or not secret_matches(secret, caller.key_hash, self._pepper):
             raise AuthenticationError(
                 "The API key is unknown, rotated or revoked: ask your administrator for a valid key.",
                 headers=_CHALLENGE,
             )
+        return caller
+
+    async def _caller(self, key_id: str) -> Caller | None:
+        # One look-up per key at a time: when an entry expires under load, the requests that
+        # need it wait for the same query instead of each running its own.
+        if key_id in self._callers:
+            return self._callers[key_id]
+        pending = self._lookups.get(key_id)
+        if pending is None:
+            pending = asyncio.ensure_future(self._look_up(key_id))
+            self._lookups[key_id] = pending
+            pending.add_done_callback(lambda _: self._lookups.pop(key_id, None))
+        return await asyncio.shield(pending)
+
+    async def _look_up(self, key_id: str) -> Caller | None:
+        async with self._sessionmaker() as db:
+            caller = await find_caller(db, key_id)
+        self._callers[key_id] = caller
         return caller
 
     def forget(self, key_id: str) -> None:

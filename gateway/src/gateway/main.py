@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -160,6 +161,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
             asyncio.create_task(refresh_openapi()),
         ]
+        # What start-up built lives as long as the process: keep it out of every collection,
+        # whose full passes over it otherwise cost tens of milliseconds under load.
+        gc.freeze()
         try:
             yield
         finally:

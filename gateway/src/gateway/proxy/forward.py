@@ -151,6 +151,13 @@ class Proxy:
             segment: _Label(f"/v1/{segment}/…") for segment in settings.routes
         }
         self._public = frozenset(settings.public_read_segments)
+        # Timeouts by whole seconds, built once: a first attempt (the usual case) reuses one.
+        self._timeouts = {
+            round(seconds): aiohttp.ClientTimeout(
+                total=seconds, sock_connect=min(2.0, seconds)
+            )
+            for seconds in {settings.timeout_seconds, *settings.route_timeouts.values()}
+        }
         self._admin = frozenset(settings.admin_segments)
 
     async def __call__(
@@ -396,9 +403,11 @@ class Proxy:
         Returns False, having sent nothing, for a 502/503/504 when another attempt may follow.
         """
         remaining = max(0.01, deadline - time.monotonic())
-        timeout = aiohttp.ClientTimeout(
-            total=remaining, sock_connect=min(2.0, remaining)
-        )
+        timeout = self._timeouts.get(round(remaining))
+        if timeout is None or timeout.total is None or timeout.total > remaining + 0.05:
+            timeout = aiohttp.ClientTimeout(
+                total=remaining, sock_connect=min(2.0, remaining)
+            )
         async with self.session.request(
             method, upstream.url + target, headers=headers, data=body if body != b"" else None, timeout=timeout,
             allow_redirects=False, auto_decompress=False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -111,6 +112,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             relay = OutboxRelay(sessionmaker, OutboxEvent, sink)
             background.append(asyncio.create_task(relay.run(stop)))
+        # What start-up built lives as long as the process: keep it out of every collection,
+        # whose full passes over it otherwise cost tens of milliseconds under load.
+        gc.freeze()
         try:
             yield
         finally:
