@@ -1111,6 +1111,20 @@ def source_digest() -> str:
     return digest.hexdigest()[:12]
 
 
+def wrk_and_machine() -> dict[str, str]:
+    """wrk's version and what the machine is (shared with the gateway benchmark)."""
+    wrk = subprocess.run(
+        ["wrk", "-v"], capture_output=True, text=True, timeout=10, check=False
+    )
+    banner = (wrk.stdout or wrk.stderr).splitlines()
+    memory = psutil.virtual_memory().total / 2**30
+    return {
+        "wrk": banner[0].split(" Copyright")[0].removeprefix("wrk ") if banner else "?",
+        "machine": f"{platform.system()} {platform.release()}, {os.cpu_count()} vCPU "
+        f"({_cpu_model()}), {memory:.0f} GiB",
+    }
+
+
 def versions(settings: Settings) -> dict[str, str]:
     """Versions of everything that moves the figures."""
     found: dict[str, str] = {"Python": platform.python_version()}
@@ -1133,19 +1147,8 @@ def versions(settings: Settings) -> dict[str, str]:
         found["PostgreSQL"] = str(server_version[0][0])
     except (OSError, asyncpg.PostgresError) as error:
         found["PostgreSQL"] = f"unreachable ({error})"
-    wrk = subprocess.run(
-        ["wrk", "-v"], capture_output=True, text=True, timeout=10, check=False
-    )
-    banner = (wrk.stdout or wrk.stderr).splitlines()
-    found["wrk"] = (
-        banner[0].split(" Copyright")[0].removeprefix("wrk ") if banner else "?"
-    )
+    found.update(wrk_and_machine())
     found["source digest"] = source_digest()
-    memory = psutil.virtual_memory().total / 2**30
-    found["machine"] = (
-        f"{platform.system()} {platform.release()}, {os.cpu_count()} vCPU "
-        f"({_cpu_model()}), {memory:.0f} GiB"
-    )
     return found
 
 

@@ -72,6 +72,7 @@ from catalog_bench import (
     tail,
     uvicorn_command,
     wait_ready,
+    wrk_and_machine,
 )
 
 from common import generate_signing_keys
@@ -852,19 +853,8 @@ def versions() -> dict[str, str]:
         ["nginx", "-v"], capture_output=True, text=True, timeout=10, check=False
     )
     found["nginx"] = (nginx.stderr or nginx.stdout).strip().rpartition("/")[2] or "?"
-    wrk = subprocess.run(
-        ["wrk", "-v"], capture_output=True, text=True, timeout=10, check=False
-    )
-    banner = (wrk.stdout or wrk.stderr).splitlines()
-    found["wrk"] = (
-        banner[0].split(" Copyright")[0].removeprefix("wrk ") if banner else "?"
-    )
+    found.update(wrk_and_machine())
     found["source digest"] = source_digest()
-    memory = psutil.virtual_memory().total / 2**30
-    found["machine"] = (
-        f"{platform.system()} {platform.release()}, {os.cpu_count()} vCPU "
-        f"({_cpu_model()}), {memory:.0f} GiB"
-    )
     return found
 
 

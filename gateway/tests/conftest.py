@@ -25,9 +25,8 @@ from common import (
 )
 from common.testing import (
     ServiceProcess,
-    create_postgres_database,
-    drop_postgres_database,
     free_port,
+    migrated_database,
     sqlite_url,
     uvicorn_command,
 )
@@ -80,14 +79,10 @@ async def gateway_database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[str]:
     """The gateway's client registry, on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        url = sqlite_url(tmp_path_factory.mktemp("gateway"), "gateway")
-    else:
-        url = await create_postgres_database("gateway_test")
-    await upgrade_to_head(ALEMBIC_INI, url)
-    yield url
-    if request.param == "postgresql":
-        await drop_postgres_database(url)
+    async with migrated_database(
+        request.param, tmp_path_factory.mktemp("gateway"), ALEMBIC_INI, "gateway"
+    ) as url:
+        yield url
 
 
 @pytest_asyncio.fixture

@@ -27,9 +27,8 @@ from common import (
     generate_signing_keys,
     is_postgresql,
     mint_internal_token,
-    upgrade_to_head,
 )
-from common.testing import create_postgres_database, drop_postgres_database, sqlite_url
+from common.testing import migrated_database
 
 
 @pytest_asyncio.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -37,14 +36,10 @@ async def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[str]:
     """A migrated catalog database, once on SQLite and once on PostgreSQL."""
-    if request.param == "sqlite":
-        url = sqlite_url(tmp_path_factory.mktemp("catalog-db"), "catalog")
-    else:
-        url = await create_postgres_database("catalog_test")
-    await upgrade_to_head(ALEMBIC_INI, url)
-    yield url
-    if request.param == "postgresql":
-        await drop_postgres_database(url)
+    async with migrated_database(
+        request.param, tmp_path_factory.mktemp("catalog-db"), ALEMBIC_INI, "catalog"
+    ) as url:
+        yield url
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -15,6 +15,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -178,3 +180,24 @@ def uvicorn_command(factory: str, port: int) -> list[str]:
         "--port",
         str(port),
     ]
+
+
+@asynccontextmanager
+async def migrated_database(
+    kind: str, folder: Path, alembic_ini: Path, name: str
+) -> AsyncIterator[str]:
+    """A database of a service at head: a SQLite file in ``folder``, or a PostgreSQL database
+    (created, then dropped), by ``kind`` ("sqlite" or "postgresql")."""
+    from common._migrations import upgrade_to_head
+
+    url = (
+        sqlite_url(folder, name)
+        if kind == "sqlite"
+        else await create_postgres_database(f"{name}_test")
+    )
+    try:
+        await upgrade_to_head(alembic_ini, url)
+        yield url
+    finally:
+        if kind == "postgresql":
+            await drop_postgres_database(url)
