@@ -46,3 +46,25 @@ class TestDocumentedValidationErrors:
         schemas = build_schema()["components"]["schemas"]
         assert "HTTPValidationError" not in schemas and "ValidationError" not in schemas
         assert "Problem" in schemas and "ValidationIssue" in schemas
+
+
+class TestServesDocs:
+    def test_docs_are_hidden_in_production_unless_asked(self) -> None:
+        from pydantic_settings import SettingsConfigDict
+
+        from common import BaseServiceSettings, Environment
+
+        class Demo(BaseServiceSettings):
+            model_config = SettingsConfigDict(
+                env_prefix="SERVESDOCSDEMO_", extra="forbid"
+            )
+
+        production = {
+            "environment": Environment.PRODUCTION,
+            "database_url": "postgresql+asyncpg://db/x",
+            "internal_token_public_key": "pem",
+        }
+        assert Demo().serves_docs()
+        assert not Demo(**production).serves_docs()
+        assert Demo(**production, docs_enabled=True).serves_docs()
+        assert not Demo(docs_enabled=False).serves_docs()

@@ -34,7 +34,8 @@ class BaseServiceSettings(BaseSettings):
     internal_token_issuer: str = "vae-gateway"  # noqa: S105 - a name, not a secret
     internal_token_algorithm: str = "EdDSA"  # noqa: S105 - a name, not a secret
     internal_token_leeway_seconds: int = 5
-    docs_enabled: bool = True
+    # A service's own Swagger UI; callers use the gateway's merged docs. None: all but production.
+    docs_enabled: bool | None = None
 
     @model_validator(mode="after")
     def _refuse_development_shortcuts_in_production(self) -> Self:
@@ -55,6 +56,12 @@ class BaseServiceSettings(BaseSettings):
                     "production refuses shared-secret internal tokens: use EdDSA or ES256"
                 )
         return self
+
+    def serves_docs(self) -> bool:
+        """Tells whether the service shows its own interactive docs."""
+        if self.docs_enabled is None:
+            return self.environment is not Environment.PRODUCTION
+        return self.docs_enabled
 
     def internal_token_key(self) -> str | None:
         """Returns the PEM of the internal-token verification key, if configured."""

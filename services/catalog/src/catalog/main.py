@@ -130,8 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
-        docs_url="/docs" if settings.docs_enabled else None,
-        redoc_url="/redoc" if settings.docs_enabled else None,
+        docs_url="/docs" if settings.serves_docs() else None,
+        redoc_url="/redoc" if settings.serves_docs() else None,
         openapi_url="/openapi.json",
     )
     install_error_handlers(app)
