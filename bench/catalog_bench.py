@@ -1074,7 +1074,7 @@ def run_http_phase(settings: Settings, workload: Workload, work: Path) -> HttpRe
                 runs.setdefault((key, connections), []).append(run)
                 this_round.append(run)
             rounds.append(this_round)
-        if _median([r.postgres_cpu_us for r in runs.get((SEARCH, c), [])]) < 50:
+        if median([r.postgres_cpu_us for r in runs.get((SEARCH, c), [])]) < 50:
             notes.append(
                 "uncached search used almost no PostgreSQL CPU: the `_bench` parameter "
                 "no longer bypasses the page cache, the search rows measure the cache"
@@ -1160,11 +1160,11 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def _median(values: Sequence[float]) -> float:
+def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def _verdict(ok: bool) -> str:
+def verdict(ok: bool) -> str:
     return "✅ met" if ok else "❌ missed"
 
 
@@ -1223,14 +1223,14 @@ def _import_table(imports: list[ImportRun]) -> list[str]:
         rss_ok = rss_mb < IMPORT_RSS_TARGET_MB
         if index == 0:
             target = f"≥ {IMPORT_RATE_TARGET:,.0f} fiches/s, RSS < {IMPORT_RSS_TARGET_MB:.0f} MB"
-            verdict = _verdict(run.rate >= IMPORT_RATE_TARGET and rss_ok)
+            outcome = verdict(run.rate >= IMPORT_RATE_TARGET and rss_ok)
         else:
-            target, verdict = f"RSS < {IMPORT_RSS_TARGET_MB:.0f} MB", _verdict(rss_ok)
+            target, outcome = f"RSS < {IMPORT_RSS_TARGET_MB:.0f} MB", verdict(rss_ok)
         lines.append(
             f"| {run.label} | {int(report.get('read', run.fiches)):,} "
             f"| {run.wall_seconds:.1f} s | **{run.rate:,.0f}** | **{rss_mb:,.0f} MB** "
             f"| {run.cpu_seconds:.1f} s | {run.postgres_cpu_seconds:.1f} s "
-            f"| {counts if report else '?'} | {target} | {verdict} |"
+            f"| {counts if report else '?'} | {target} | {outcome} |"
         )
     polled = ", ".join(f"{r.polled_rss_bytes / 1e6:,.0f} MB" for r in imports)
     own = ", ".join(f"{r.report.get('seconds', float('nan')):.1f} s" for r in imports)
@@ -1259,32 +1259,32 @@ def _http_table(settings: Settings, results: HttpResults) -> list[str]:
         "| PostgreSQL CPU/req | target | verdict |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
-    hello_p50_1 = _median([r.p50_ms for r in results.runs.get((HELLO, 1), [])])
+    hello_p50_1 = median([r.p50_ms for r in results.runs.get((HELLO, 1), [])])
     order = [(HELLO, c), (DETAIL, c), (COLD, c), (SEARCH, c), (SEARCH_CACHED, c)]
     order += [(HELLO, 1), (DETAIL, 1), (SEARCH, 1)]
     for key, connections in order:
         runs = results.runs.get((key, connections), [])
         if not runs:
             continue
-        rps = _median([r.rps for r in runs])
-        p50 = _median([r.p50_ms for r in runs])
-        p95 = _median([r.p95_ms for r in runs])
-        p99 = _median([r.p99_ms for r in runs])
-        ratio = _median(_ratios(results, key, connections)) if key != HELLO else 1.0
-        target, verdict = "", ""
+        rps = median([r.rps for r in runs])
+        p50 = median([r.p50_ms for r in runs])
+        p95 = median([r.p95_ms for r in runs])
+        p99 = median([r.p99_ms for r in runs])
+        ratio = median(_ratios(results, key, connections)) if key != HELLO else 1.0
+        target, outcome = "", ""
         if (key, connections) == (DETAIL, c):
             target = f"× hello ≥ {DETAIL_RATIO_TARGET}"
-            verdict = _verdict(ratio >= DETAIL_RATIO_TARGET)
+            outcome = verdict(ratio >= DETAIL_RATIO_TARGET)
         elif (key, connections) == (SEARCH, c):
             target = f"≥ {SEARCH_RPS_TARGET:.0f} req/s"
-            verdict = _verdict(rps >= SEARCH_RPS_TARGET)
+            outcome = verdict(rps >= SEARCH_RPS_TARGET)
         elif (key, connections) == (SEARCH, 1):
             target = f"p95 ≤ {SEARCH_P95_TARGET_MS:.0f} ms"
-            verdict = _verdict(p95 <= SEARCH_P95_TARGET_MS)
+            outcome = verdict(p95 <= SEARCH_P95_TARGET_MS)
         elif (key, connections) == (DETAIL, 1):
             target = f"service time {p50 - hello_p50_1:+.2f} ms vs hello"
-        server_cpu = _median([r.server_cpu_us for r in runs])
-        postgres_cpu = _median([r.postgres_cpu_us for r in runs])
+        server_cpu = median([r.server_cpu_us for r in runs])
+        postgres_cpu = median([r.postgres_cpu_us for r in runs])
         rps_text = (
             f"**{rps:,.0f}**" if key != HELLO and connections == c else f"{rps:,.0f}"
         )
@@ -1294,7 +1294,7 @@ def _http_table(settings: Settings, results: HttpResults) -> list[str]:
         lines.append(
             f"| {LABELS[key]} | {connections} | {rps_text} | {ratio_text} | {p50:.2f} ms "
             f"| {p95:.2f} ms | {p99:.2f} ms | {server_cpu:,.0f} µs | {postgres_cpu:,.0f} µs "
-            f"| {target} | {verdict} |"
+            f"| {target} | {outcome} |"
         )
     other = [r.other_cores for run_round in results.rounds for r in run_round]
     busy = [
@@ -1308,7 +1308,7 @@ def _http_table(settings: Settings, results: HttpResults) -> list[str]:
         "× hello is the median over rounds of the ratio to hello-world's req/s in the same "
         "round at the same connection count. CPU/req: CPU time of the uvicorn process (of "
         "all PostgreSQL processes) during the run ÷ requests served. Other processes on "
-        f"the machine used {_median(other):.2f} cores during a run (median; max "
+        f"the machine used {median(other):.2f} cores during a run (median; max "
         f"{max(other, default=0.0):.2f}).",
         "",
     ]

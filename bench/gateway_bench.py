@@ -37,7 +37,6 @@ import re
 import shlex
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -64,6 +63,7 @@ from catalog_bench import (
     children_cpu,
     free_port,
     lua_script,
+    median,
     parse_wrk,
     process_cpu,
     run_checked,
@@ -71,6 +71,7 @@ from catalog_bench import (
     stop_group,
     tail,
     uvicorn_command,
+    verdict,
     wait_ready,
     wrk_and_machine,
 )
@@ -858,22 +859,6 @@ def versions() -> dict[str, str]:
     return found
 
 
-def _cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
-
-
-def _median(values: Sequence[float]) -> float:
-    return statistics.median(values) if values else float("nan")
-
-
-def _verdict(ok: bool) -> str:
-    return "✅ met" if ok else "❌ missed"
-
-
 def _load() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.2f} / {five:.2f} / {fifteen:.2f}"
@@ -931,17 +916,17 @@ def render_report(
             if not runs:
                 continue
             pairs = _per_round(results, target, connections)
-            ratio = _median([mine.rps / direct.rps for mine, direct in pairs])
-            added = _median([mine.p50_ms - direct.p50_ms for mine, direct in pairs])
-            goal, verdict = "", ""
+            ratio = median([mine.rps / direct.rps for mine, direct in pairs])
+            added = median([mine.p50_ms - direct.p50_ms for mine, direct in pairs])
+            goal, outcome = "", ""
             if target in GATEWAYS and connections == c:
-                goal, verdict = (
+                goal, outcome = (
                     f"≥ {RATIO_TARGET} × direct",
-                    _verdict(ratio >= RATIO_TARGET),
+                    verdict(ratio >= RATIO_TARGET),
                 )
             elif target in GATEWAYS and connections == 1:
                 goal = f"≤ +{ADDED_P50_TARGET_MS:g} ms p50"
-                verdict = _verdict(added <= ADDED_P50_TARGET_MS)
+                outcome = verdict(added <= ADDED_P50_TARGET_MS)
             strong = target in GATEWAYS
             ratio_text = f"{ratio:.2f}"
             added_text = "–" if target == DIRECT else f"{added:+.2f} ms"
@@ -950,14 +935,14 @@ def render_report(
             if strong and connections == 1:
                 added_text = f"**{added_text}**"
             lines.append(
-                f"| {LABELS[target]} | {connections} | {_median([r.rps for r in runs]):,.0f} "
-                f"| {ratio_text} | {_median([r.p50_ms for r in runs]):.2f} ms "
-                f"| {added_text} | {_median([r.p99_ms for r in runs]):.2f} ms "
-                f"| {_us(_median([r.proxy_cpu_us for r in runs]))} "
-                f"| {_us(_median([r.catalog_cpu_us for r in runs]))} | {goal} | {verdict} |"
+                f"| {LABELS[target]} | {connections} | {median([r.rps for r in runs]):,.0f} "
+                f"| {ratio_text} | {median([r.p50_ms for r in runs]):.2f} ms "
+                f"| {added_text} | {median([r.p99_ms for r in runs]):.2f} ms "
+                f"| {_us(median([r.proxy_cpu_us for r in runs]))} "
+                f"| {_us(median([r.catalog_cpu_us for r in runs]))} | {goal} | {outcome} |"
             )
     other = [r.other_cores for run_round in results.rounds for r in run_round]
-    wrk_cpu = _median(
+    wrk_cpu = median(
         [r.wrk_cpu_us for rr in results.rounds for r in rr if r.connections == c]
     )
     lines += [
@@ -965,7 +950,7 @@ def render_report(
         "CPU/req: CPU time (user + system) of the proxy's process (of the catalog's) during "
         f"the run ÷ requests served; wrk itself used {wrk_cpu:,.0f} µs per request at "
         f"{c} connections (median). Other processes on the machine used "
-        f"{_median(other):.2f} cores during a run (median; max "
+        f"{median(other):.2f} cores during a run (median; max "
         f"{max(other, default=0.0):.2f}).",
         "",
         "Per round (req/s, p50 in ms):",
