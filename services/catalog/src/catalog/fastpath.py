@@ -22,6 +22,7 @@ from catalog.certification.cache import (
     blocks_key,
     certification_key,
     list_key,
+    partners_key,
 )
 from catalog.certification.service import today_in_paris
 from catalog.http import READ_CACHE_CONTROL, if_none_match_matches
@@ -44,6 +45,11 @@ _ROUTES: list[tuple[re.Pattern[str], _RouteLabel, Callable[[str], Hashable]]] = 
         re.compile(r"^/v1/certifications/(RNCP\d{1,6})/blocks$"),
         _RouteLabel("/v1/certifications/{rncp_code}/blocks"),
         blocks_key,
+    ),
+    (
+        re.compile(r"^/v1/certifications/(RNCP\d{1,6})/partners$"),
+        _RouteLabel("/v1/certifications/{rncp_code}/partners"),
+        partners_key,
     ),
     (
         re.compile(r"^/v1/blocks/(RNCP\d{1,6}BC\d{2})$"),

@@ -33,6 +33,7 @@ class TestCachedReads:
             f"/v1/certifications/{code}",
             f"/v1/certifications/{code}/blocks",
             f"/v1/blocks/{code}BC01",
+            f"/v1/certifications/{code}/partners",
             "/v1/certifications?limit=1",
         ):
             first, second = await client.get(path), await client.get(path)

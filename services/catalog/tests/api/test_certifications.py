@@ -285,6 +285,22 @@ class TestGetCertification:
             "loc"
         ] == ["path", "rncp_code"]
 
+    async def test_lists_partner_organisations(self, client: httpx.AsyncClient) -> None:
+        partners = (await client.get("/v1/certifications/RNCP37674/partners")).json()
+        assert len(partners) == 471
+        assert partners[0] == {
+            "name": "10MENTIONWEB FORMATION",
+            "siret": "88055223700047",
+            "habilitation": "TRAIN_AND_ASSESS",
+            "state": "ACTIVE",
+        }
+        assert (await client.get("/v1/certifications/RNCP37488/partners")).json() == []
+        missing = await client.get("/v1/certifications/RNCP999999/partners")
+        assert (missing.status_code, missing.json()["code"]) == (
+            404,
+            "CERTIFICATION_NOT_FOUND",
+        )
+
     async def test_lists_and_gets_blocks(self, client: httpx.AsyncClient) -> None:
         blocks = (await client.get("/v1/certifications/RNCP40344/blocks")).json()
         assert [b["code"] for b in blocks] == [f"RNCP40344BC0{i}" for i in range(1, 5)]

@@ -43,6 +43,11 @@ def list_key(query_string: bytes, today: date) -> Hashable:
     return ("list", query_string, today)
 
 
+def partners_key(rncp_code: str) -> Hashable:
+    """Cache key of a certification's list of partner organisations."""
+    return ("partners", rncp_code)
+
+
 def blocks_key(rncp_code: str) -> Hashable:
     """Cache key of a certification's list of blocks."""
     return ("blocks", rncp_code)

@@ -393,6 +393,13 @@ class CertificationRepository(RepositoryBase):
             )
         )
 
+    async def get_partners(self, rncp_code: str) -> list[dict[str, Any]] | None:
+        """Gets a certification's partner organisations, or None if it does not exist."""
+        partners = await self.db.scalar(
+            select(Certification.partners).where(Certification.rncp_code == rncp_code)
+        )
+        return list(partners) if partners is not None else None
+
     async def get_certifiers(self, ids: Sequence[uuid.UUID]) -> list[Certifier]:
         """Gets certifiers by id."""
         return list(

@@ -19,6 +19,7 @@ from catalog.certification.schemas import (
     CertificationSummary,
     CertificationWrite,
     LineageRead,
+    Partner,
     RetentionWrite,
 )
 from catalog.dependencies import Admin, Cache, ReadDb
@@ -199,6 +200,21 @@ async def list_certification_blocks(
 ) -> Response:
     return conditional_json(
         request, await certification_service.list_blocks(db, rncp_code, cache=cache)
+    )
+
+
+@router.get(
+    "/v1/certifications/{rncp_code}/partners",
+    response_model=list[Partner],
+    summary="List a certification's partner organisations",
+    description="The organisations the certifier habilitates to prepare candidates and/or organise the assessment (organismes partenaires habilités), with the state of their habilitation, as the RNCP publishes them.",
+    responses={**_NOT_MODIFIED, **problem_responses(CertificationNotFoundError)},
+)
+async def list_certification_partners(
+    request: Request, rncp_code: RncpCodePath, db: ReadDb, cache: Cache
+) -> Response:
+    return conditional_json(
+        request, await certification_service.list_partners(db, rncp_code, cache=cache)
     )
 
 

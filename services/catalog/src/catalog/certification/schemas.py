@@ -109,6 +109,21 @@ class BlockRead(BaseModel):
     evaluation_modalities: str | None = Field(description="Modalités d'évaluation.")
 
 
+class Partner(BaseModel):
+    """An organisation the certifier habilitates (organisme partenaire habilité)."""
+
+    name: str = Field(examples=["AFPA"])
+    siret: str | None = Field(default=None, examples=["82422814200658"])
+    habilitation: str | None = Field(
+        default=None,
+        description="TRAIN (préparer à la certification), ASSESS (organiser l'évaluation) or TRAIN_AND_ASSESS.",
+        examples=["TRAIN_AND_ASSESS"],
+    )
+    state: str | None = Field(
+        default=None, description="ACTIVE, INACTIVE or REMOVED (habilitation retirée)."
+    )
+
+
 class Statistic(BaseModel):
     """Yearly figures of the certification (statistiques des promotions)."""
 

@@ -18,6 +18,7 @@ from catalog.certification.cache import (
     block_key,
     blocks_key,
     certification_key,
+    partners_key,
 )
 from catalog.certification.content import (
     BlockRecord,
@@ -48,6 +49,7 @@ from catalog.certification.schemas import (
     Correspondence,
     LineageNode,
     LineageRead,
+    Partner,
     Registration,
     Retention,
     RetentionWrite,
@@ -76,6 +78,7 @@ EVENT_SOURCE = "/vae/catalog"
 MAX_LINEAGE_DEPTH = 20
 
 _BLOCKS = TypeAdapter(list[BlockRead])
+_PARTNERS = TypeAdapter(list[Partner])
 
 
 def today_in_paris() -> date:
@@ -206,6 +209,32 @@ async def list_blocks(
         )
     rendered = Rendered.of(
         _BLOCKS.dump_json([_block_read(rncp_code, b) for b in certification.blocks])
+    )
+    cache.put(key, rendered, generation)
+    return rendered
+
+
+async def list_partners(
+    db: AsyncSession, rncp_code: str, *, cache: DocumentCache
+) -> Rendered:
+    """Gets the rendered list of a certification's partner organisations.
+
+    Raises
+    ------
+    CertificationNotFoundError
+        No certification has this RNCP code.
+    """
+    key = partners_key(rncp_code)
+    if (cached := cache.get(key)) is not None:
+        return cached
+    generation = cache.generation
+    partners = await CertificationRepository(db).get_partners(rncp_code)
+    if partners is None:
+        raise CertificationNotFoundError(
+            f"No certification has the code {rncp_code}: check the RNCP number."
+        )
+    rendered = Rendered.of(
+        _PARTNERS.dump_json([Partner.model_validate(p) for p in partners])
     )
     cache.put(key, rendered, generation)
     return rendered
