@@ -174,7 +174,7 @@ def parse_settings(argv: Sequence[str]) -> Settings:
     def pick(value: int | None, full: int, smoke: int) -> int:
         return value if value is not None else (smoke if quick else full)
 
-    shown = [_shown_path(Path(sys.executable)), _shown_path(Path(sys.argv[0])), *argv]
+    shown = [shown_path(Path(sys.executable)), shown_path(Path(sys.argv[0])), *argv]
     settings = Settings(
         quick=quick,
         fiches=pick(args.fiches, FULL_FICHES, 2_000),
@@ -206,7 +206,7 @@ def parse_settings(argv: Sequence[str]) -> Settings:
     return settings
 
 
-def _shown_path(path: Path) -> str:
+def shown_path(path: Path) -> str:
     with contextlib.suppress(ValueError):
         return str(path.absolute().relative_to(Path.cwd()))
     return str(path)
@@ -217,7 +217,7 @@ def _shown_path(path: Path) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+def on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
@@ -1348,7 +1348,7 @@ def main(argv: Sequence[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGTERM, on_sigterm)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     started_at = datetime.now().astimezone()
     started = time.perf_counter()

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import contextlib
 import dataclasses
 import hashlib
 import importlib.util
@@ -48,7 +47,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
-from types import FrameType
 
 import psutil  # type: ignore[import-untyped]
 from catalog_bench import (
@@ -64,10 +62,12 @@ from catalog_bench import (
     free_port,
     lua_script,
     median,
+    on_sigterm,
     parse_wrk,
     process_cpu,
     run_checked,
     self_cpu,
+    shown_path,
     stop_group,
     tail,
     uvicorn_command,
@@ -192,7 +192,7 @@ def parse_settings(argv: Sequence[str]) -> Settings:
     unknown = sorted(set(wanted) - set(TARGETS))
     if unknown:
         parser.error(f"unknown targets: {', '.join(unknown)}")
-    shown = [_shown_path(Path(sys.executable)), _shown_path(Path(sys.argv[0])), *argv]
+    shown = [shown_path(Path(sys.executable)), shown_path(Path(sys.argv[0])), *argv]
     settings = Settings(
         quick=quick,
         rounds=pick(args.rounds, 3, 1),
@@ -211,16 +211,6 @@ def parse_settings(argv: Sequence[str]) -> Settings:
     if settings.profile < 0 or settings.wait_quiet < 0:
         parser.error("--profile and --wait-quiet take 0 (off) or a number of seconds")
     return settings
-
-
-def _shown_path(path: Path) -> str:
-    with contextlib.suppress(ValueError):
-        return str(path.absolute().relative_to(Path.cwd()))
-    return str(path)
-
-
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
 
 
 # --------------------------------------------------------------------------------------------
@@ -997,7 +987,7 @@ def main(argv: Sequence[str]) -> int:
         )
         available = tuple(t for t in settings.targets if t != HTTPX_AIOHTTP)
         settings = dataclasses.replace(settings, targets=available)
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGTERM, on_sigterm)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     started_at = datetime.now().astimezone()
     started = time.perf_counter()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -66,6 +66,7 @@ from catalog.errors import (
 )
 from common import (
     InvalidInputError,
+    ServiceError,
     add_event,
     add_events,
     decode_cursor,
@@ -164,6 +165,31 @@ async def _render_certification(
     return document.model_dump_json().encode()
 
 
+async def _cached(
+    cache: DocumentCache,
+    key: Hashable,
+    render: Callable[[], Awaitable[bytes | None]],
+    missing: ServiceError,
+) -> Rendered:
+    """Returns a cached document, or renders, stores and returns it; raises ``missing`` if the
+    render finds nothing."""
+    if (cached := cache.get(key)) is not None:
+        return cached
+    generation = cache.generation
+    body = await render()
+    if body is None:
+        raise missing
+    rendered = Rendered.of(body)
+    cache.put(key, rendered, generation)
+    return rendered
+
+
+def _no_certification(rncp_code: str) -> CertificationNotFoundError:
+    return CertificationNotFoundError(
+        f"No certification has the code {rncp_code}: check the RNCP number, or search with GET /v1/certifications?q=…"
+    )
+
+
 async def get_certification(
     db: AsyncSession, rncp_code: str, *, as_of: date, cache: DocumentCache
 ) -> Rendered:
@@ -174,18 +200,12 @@ async def get_certification(
     CertificationNotFoundError
         No certification has this RNCP code.
     """
-    key = certification_key(rncp_code, as_of)
-    if (cached := cache.get(key)) is not None:
-        return cached
-    generation = cache.generation
-    body = await _render_certification(CertificationRepository(db), rncp_code, as_of)
-    if body is None:
-        raise CertificationNotFoundError(
-            f"No certification has the code {rncp_code}: check the RNCP number, or search with GET /v1/certifications?q=…"
-        )
-    rendered = Rendered.of(body)
-    cache.put(key, rendered, generation)
-    return rendered
+    return await _cached(
+        cache,
+        certification_key(rncp_code, as_of),
+        lambda: _render_certification(CertificationRepository(db), rncp_code, as_of),
+        _no_certification(rncp_code),
+    )
 
 
 async def list_blocks(
@@ -198,20 +218,18 @@ async def list_blocks(
     CertificationNotFoundError
         No certification has this RNCP code.
     """
-    key = blocks_key(rncp_code)
-    if (cached := cache.get(key)) is not None:
-        return cached
-    generation = cache.generation
-    certification = await CertificationRepository(db).get_with_parts(rncp_code)
-    if certification is None:
-        raise CertificationNotFoundError(
-            f"No certification has the code {rncp_code}: check the RNCP number."
+
+    async def render() -> bytes | None:
+        certification = await CertificationRepository(db).get_with_parts(rncp_code)
+        if certification is None:
+            return None
+        return _BLOCKS.dump_json(
+            [_block_read(rncp_code, b) for b in certification.blocks]
         )
-    rendered = Rendered.of(
-        _BLOCKS.dump_json([_block_read(rncp_code, b) for b in certification.blocks])
+
+    return await _cached(
+        cache, blocks_key(rncp_code), render, _no_certification(rncp_code)
     )
-    cache.put(key, rendered, generation)
-    return rendered
 
 
 async def list_partners(
@@ -224,20 +242,16 @@ async def list_partners(
     CertificationNotFoundError
         No certification has this RNCP code.
     """
-    key = partners_key(rncp_code)
-    if (cached := cache.get(key)) is not None:
-        return cached
-    generation = cache.generation
-    partners = await CertificationRepository(db).get_partners(rncp_code)
-    if partners is None:
-        raise CertificationNotFoundError(
-            f"No certification has the code {rncp_code}: check the RNCP number."
-        )
-    rendered = Rendered.of(
-        _PARTNERS.dump_json([Partner.model_validate(p) for p in partners])
+
+    async def render() -> bytes | None:
+        partners = await CertificationRepository(db).get_partners(rncp_code)
+        if partners is None:
+            return None
+        return _PARTNERS.dump_json([Partner.model_validate(p) for p in partners])
+
+    return await _cached(
+        cache, partners_key(rncp_code), render, _no_certification(rncp_code)
     )
-    cache.put(key, rendered, generation)
-    return rendered
 
 
 async def get_block(
@@ -250,21 +264,18 @@ async def get_block(
     BlockNotFoundError
         No block has this code.
     """
-    key = block_key(block_code)
-    if (cached := cache.get(key)) is not None:
-        return cached
-    generation = cache.generation
-    blocks = await CertificationRepository(db).find_blocks(block_code)
-    if not blocks:
-        raise BlockNotFoundError(
-            f"No block has the code {block_code}: list a certification's blocks with GET /v1/certifications/{{rncp_code}}/blocks."
-        )
-    block = min(blocks, key=lambda b: b.rncp_code)
-    rendered = Rendered.of(
-        _block_read(block.rncp_code, block).model_dump_json().encode()
+
+    async def render() -> bytes | None:
+        blocks = await CertificationRepository(db).find_blocks(block_code)
+        if not blocks:
+            return None
+        block = min(blocks, key=lambda b: b.rncp_code)
+        return _block_read(block.rncp_code, block).model_dump_json().encode()
+
+    missing = BlockNotFoundError(
+        f"No block has the code {block_code}: list a certification's blocks with GET /v1/certifications/{{rncp_code}}/blocks."
     )
-    cache.put(key, rendered, generation)
-    return rendered
+    return await _cached(cache, block_key(block_code), render, missing)
 
 
 async def list_certifications(
