@@ -8,6 +8,7 @@ try every operation in the Swagger UI at once.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -18,7 +19,13 @@ from pathlib import Path
 
 import httpx
 
-from common import Role, create_engine, create_sessionmaker, generate_signing_keys
+from common import (
+    Role,
+    create_engine,
+    create_sessionmaker,
+    generate_event_signing_secret,
+    generate_signing_keys,
+)
 from gateway.api_client import service as api_client_service
 from gateway.api_client.schemas import ApiClientCreate
 
@@ -61,17 +68,26 @@ class Service:
             env["GATEWAY_INTERNAL_TOKEN_PRIVATE_KEY_FILE"] = str(
                 keys / "internal-token.pem"
             )
-            env.setdefault(
-                "GATEWAY_UPSTREAMS", f'{{"catalog": ["http://{HOST}:8001"]}}'
-            )
+            upstreams = {s.name: [f"http://{HOST}:{s.port}"] for s in SERVICES[:-1]}
+            env.setdefault("GATEWAY_UPSTREAMS", json.dumps(upstreams))
         else:
             env[f"{self.prefix}_INTERNAL_TOKEN_PUBLIC_KEY_FILE"] = str(
                 keys / "internal-token.pub.pem"
             )
+        if self.name == "candidacy":
+            env.setdefault("CANDIDACY_CATALOG_URL", f"http://{HOST}:8001")
+            # The demo holds a handful of candidacies: show them in the statistics.
+            env.setdefault("CANDIDACY_STATISTICS_MIN_CELL_SIZE", "1")
+            # The secret that signs the sessions service's events (report.signed) to this one.
+            env.setdefault("CANDIDACY_EVENT_SECRETS", json.dumps([event_secret(keys)]))
         return env
 
 
-SERVICES = [Service("catalog", 8001), Service("gateway", 8000)]
+SERVICES = [
+    Service("catalog", 8001),
+    Service("candidacy", 8002),
+    Service("gateway", 8000),
+]
 GATEWAY = SERVICES[-1]
 # Demo organisations the demo keys act for (the candidacy and sessions services will know them).
 DEMO_PARTNER = "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1c10"
@@ -89,6 +105,15 @@ def signing_keys() -> Path:
         private.chmod(0o600)
         public.write_text(public_pem)
     return keys
+
+
+def event_secret(keys: Path) -> str:
+    """Returns the development secret that signs events between services, made on first run."""
+    path = keys / "events.secret"
+    if not path.exists():
+        path.write_text(generate_event_signing_secret())
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def labour_ministry_id() -> str:

@@ -23,6 +23,7 @@ DEFAULT_ROUTES = {
     "imports": "catalog",
     "candidates": "candidacy",
     "candidacies": "candidacy",
+    "acquired-blocks": "candidacy",
     "exam-centres": "sessions",
     "jurors": "sessions",
     "exam-sessions": "sessions",
@@ -37,7 +38,10 @@ class Settings(BaseServiceSettings):
     database_url: str = "sqlite+aiosqlite:///./.run/gateway.sqlite3"
     # Upstream base URLs per service; several URLs are used in turn (round robin).
     upstreams: dict[str, list[str]] = Field(
-        default_factory=lambda: {"catalog": ["http://127.0.0.1:8001"]}
+        default_factory=lambda: {
+            "catalog": ["http://127.0.0.1:8001"],
+            "candidacy": ["http://127.0.0.1:8002"],
+        }
     )
     routes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ROUTES))
     # Segments anyone may GET without an API key (the catalog's public reads).

@@ -1,4 +1,4 @@
-"""Fixtures of the common library's tests: an outbox table on SQLite and on PostgreSQL.
+"""Fixtures of the common library's tests: the mixins' tables on SQLite and on PostgreSQL.
 
 The library has no migrations of its own, so the test-local schema is built with
 ``create_all``; the services build theirs with ``alembic upgrade head``.
@@ -12,10 +12,13 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import String
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
 
 from common import (
     Base,
+    IdempotencyKeyMixin,
     OutboxEventMixin,
     create_engine,
     create_sessionmaker,
@@ -33,6 +36,19 @@ class CommonTestBase(Base):
 
 class OutboxEvent(OutboxEventMixin, CommonTestBase):
     """The outbox table, mapped the way a service maps it."""
+
+
+class IdempotencyKey(IdempotencyKeyMixin, CommonTestBase):
+    """The idempotency-key table, mapped the way a service maps it."""
+
+
+class Item(CommonTestBase):
+    """A resource that the idempotency tests' routes create."""
+
+    __tablename__ = "item"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
 
 
 @asynccontextmanager
@@ -71,7 +87,7 @@ async def database_url(
 
 @pytest_asyncio.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    """An engine on ``database_url`` with the outbox table created."""
+    """An engine on ``database_url`` with the test tables created."""
     async with _engine_with_schema(database_url) as engine:
         yield engine
 
@@ -93,3 +109,15 @@ async def postgres_engine() -> AsyncIterator[AsyncEngine]:
 def outbox_model() -> type[OutboxEventMixin]:
     """The outbox model mapped on the test metadata."""
     return OutboxEvent
+
+
+@pytest.fixture
+def idempotency_model() -> type[IdempotencyKeyMixin]:
+    """The idempotency-key model mapped on the test metadata."""
+    return IdempotencyKey
+
+
+@pytest.fixture
+def item_model() -> type[Base]:
+    """A plain resource table, for the routes of the idempotency tests."""
+    return Item

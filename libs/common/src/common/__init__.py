@@ -39,6 +39,11 @@ from common._errors import (
     problem_response,
     problem_responses,
 )
+from common._idempotency import (
+    IdempotencyKeyMixin,
+    IdempotencyMiddleware,
+    purge_expired_idempotency_keys,
+)
 from common._migrations import (
     SchemaNotCurrentError,
     alembic_config,
@@ -75,6 +80,7 @@ from common._pagination import (
     next_link,
 )
 from common._settings import BaseServiceSettings, Environment
+from common._webhooks import EventDeliveryVerifier, generate_event_signing_secret
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -86,8 +92,11 @@ __all__ = [
     "CurrentPrincipal",
     "DbSession",
     "Environment",
+    "EventDeliveryVerifier",
     "EventSink",
     "HttpEventSink",
+    "IdempotencyKeyMixin",
+    "IdempotencyMiddleware",
     "InternalTokenVerifier",
     "InvalidCursorError",
     "InvalidInputError",
@@ -122,6 +131,7 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "ensure_schema_current",
+    "generate_event_signing_secret",
     "generate_signing_keys",
     "head_revision",
     "health_router",
@@ -133,6 +143,7 @@ __all__ = [
     "next_link",
     "problem_response",
     "problem_responses",
+    "purge_expired_idempotency_keys",
     "require_roles",
     "run_migrations",
     "to_cloudevent",

@@ -3,7 +3,8 @@
 A use case calls ``add_event`` inside its transaction. ``OutboxRelay`` claims pending events
 under a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the database write lock on SQLite),
 so several relay replicas never deliver the same event at the same time; it delivers them as
-CloudEvents 1.0 JSON, at least once, and backs off exponentially on failure.
+CloudEvents 1.0 JSON, at least once, and backs off exponentially on failure. ``HttpEventSink``
+can sign its deliveries (Standard Webhooks, see ``_webhooks``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from uuid6 import uuid7
 
 from common._db import UtcDateTime, utcnow
+from common._webhooks import load_signing_secret, signature_headers
 
 logger = structlog.get_logger(__name__)
 
@@ -139,19 +141,35 @@ class EventSink(Protocol):
 
 
 class HttpEventSink:
-    """Posts each event to every subscriber URL; any non-2xx answer fails the delivery."""
+    """Posts each event to every subscriber URL; any non-2xx answer fails the delivery.
 
-    def __init__(self, client: httpx.AsyncClient, urls: Sequence[str]) -> None:
+    With a ``signing_secret`` (``whsec_…``) each POST carries the Standard Webhooks headers
+    ``webhook-id`` (the event id), ``webhook-timestamp`` and ``webhook-signature``, which
+    subscribers check with ``EventDeliveryVerifier``.
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        urls: Sequence[str],
+        *,
+        signing_secret: str | None = None,
+    ) -> None:
         self._client = client
         self._urls = list(urls)
+        # Loaded here so a malformed secret fails at start-up, not on the first event.
+        self._signer = (
+            load_signing_secret(signing_secret) if signing_secret is not None else None
+        )
 
     async def deliver(self, body: bytes, event: OutboxEventMixin) -> None:
         for url in self._urls:
-            response = await self._client.post(
-                url,
-                content=body,
-                headers={"content-type": "application/cloudevents+json; charset=utf-8"},
-            )
+            headers = {"content-type": "application/cloudevents+json; charset=utf-8"}
+            if self._signer is not None:
+                # Signed per POST: the timestamp must be fresh for each subscriber, and a
+                # retry hours later needs a new one to pass the receivers' tolerance.
+                headers |= signature_headers(self._signer, str(event.id), body)
+            response = await self._client.post(url, content=body, headers=headers)
             response.raise_for_status()
 
 

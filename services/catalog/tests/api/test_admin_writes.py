@@ -45,6 +45,38 @@ class TestCreateCertification:
         ).json()["items"]
         assert [item["rncp_code"] for item in found] == [payload["rncp_code"]]
 
+    async def test_keeps_block_correspondences_with_another_version(
+        self, client: httpx.AsyncClient, auth: TokenFactory
+    ) -> None:
+        old = certification_payload()
+        new = certification_payload(
+            previous_codes=[old["rncp_code"]],
+            correspondences=[
+                {
+                    "source_block_codes": [],
+                    "destination_rncp_code": old["rncp_code"],
+                    "destination_block_codes": [f"{old['rncp_code']}BC01"],
+                }
+            ],
+        )
+        for payload in (old, new):
+            created = await client.post(
+                "/v1/certifications", json=payload, headers=auth(Role.ADMIN)
+            )
+            assert created.status_code == 201, created.text
+        lineage = await client.get(f"/v1/certifications/{old['rncp_code']}/lineage")
+        assert [n["rncp_code"] for n in lineage.json()["successors"]] == [
+            new["rncp_code"]
+        ]
+        assert lineage.json()["correspondences"] == [
+            {
+                "declared_by": new["rncp_code"],
+                "source_block_codes": [],
+                "destination_rncp_code": old["rncp_code"],
+                "destination_block_codes": [f"{old['rncp_code']}BC01"],
+            }
+        ]
+
     async def test_refuses_a_duplicate(
         self, client: httpx.AsyncClient, auth: TokenFactory
     ) -> None:

@@ -279,6 +279,24 @@ class CertifierWrite(BaseModel):
     siret: str | None = Field(default=None, pattern=SIRET_PATTERN)
 
 
+class CorrespondenceWrite(BaseModel):
+    """Blocks of this certification equivalent to blocks of another (correspondance)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source_block_codes: list[BlockCode] = Field(
+        default_factory=list,
+        max_length=60,
+        description="Blocks of this certification; empty means the whole certification.",
+    )
+    destination_rncp_code: RncpCode
+    destination_block_codes: list[BlockCode] = Field(
+        default_factory=list,
+        max_length=60,
+        description="Blocks of the other certification; empty means the whole certification.",
+    )
+
+
 class CertificationWrite(BaseModel):
     """A certification kept by an administrator (one not in the RNCP export, e.g. some CQP)."""
 
@@ -334,6 +352,11 @@ class CertificationWrite(BaseModel):
     statistics: list[StatisticWrite] = Field(default_factory=list, max_length=50)
     previous_codes: list[RncpCode] = Field(default_factory=list, max_length=20)
     blocks: list[BlockWrite] = Field(default_factory=list, max_length=60)
+    correspondences: list[CorrespondenceWrite] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Block equivalences with other certifications (blocs en correspondance).",
+    )
 
     @model_validator(mode="after")
     def _check_consistency(self) -> CertificationWrite:

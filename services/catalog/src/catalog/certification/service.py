@@ -24,6 +24,7 @@ from catalog.certification.content import (
     BlockRecord,
     CertifierRecord,
     CodeRecord,
+    CorrespondenceRecord,
     FicheRecord,
 )
 from catalog.certification.repository import (
@@ -457,7 +458,14 @@ def content_from_write(payload: CertificationWrite) -> FicheRecord:
         ),
         previous_codes=tuple(payload.previous_codes),
         next_codes=(),
-        correspondences=(),
+        correspondences=tuple(
+            CorrespondenceRecord(
+                source_block_codes=tuple(x.source_block_codes),
+                destination_rncp_code=x.destination_rncp_code,
+                destination_block_codes=tuple(x.destination_block_codes),
+            )
+            for x in payload.correspondences
+        ),
         kind=payload.kind,
     ).with_hash()
 

@@ -1,0 +1,1 @@
+"""Candidacies (candidatures): submission, admissibility and their state machine."""

@@ -1,0 +1,366 @@
+"""Endpoints of candidacies: create, read, submit, decide, revoke, withdraw, history."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from candidacy.candidacy import service as candidacy_service
+from candidacy.candidacy.rules import State
+from candidacy.candidacy.schemas import (
+    AdmissibilityDecisionCreate,
+    CandidacyCreate,
+    CandidacyRead,
+    CandidacyUpdate,
+    JuryOutcomeRead,
+    ReasonCreate,
+    RncpCode,
+    TransitionRead,
+)
+from candidacy.candidacy.service import LedgerSettings, Limits
+from candidacy.dependencies import (
+    Admin,
+    Catalog,
+    Certifier,
+    CurrentSettings,
+    IfMatch,
+    IfMatchRequired,
+    Owner,
+    Reader,
+)
+from candidacy.errors import (
+    ActionNotAllowedError,
+    BlocksAlreadyAcquiredError,
+    BlocksNotInCertificationError,
+    CandidacyNotFoundError,
+    CandidacyVersionMismatchError,
+    CandidateNotFoundError,
+    CatalogUnavailableError,
+    CertificationInactiveError,
+    CertificationNotOpenToVaeError,
+    CertificationUnknownError,
+    DecisionReasonsRequiredError,
+    IfMatchRequiredError,
+    NoExperienceDeclaredError,
+    SubmissionLimitReachedError,
+    YearlyCertificationLimitReachedError,
+)
+from candidacy.http import etag, expected_version
+from common import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    AuthenticationError,
+    DbSession,
+    InvalidCursorError,
+    Page,
+    PermissionDeniedError,
+    next_link,
+    problem_responses,
+)
+
+router = APIRouter(prefix="/v1/candidacies", tags=["candidacies"])
+
+_AUTH = (AuthenticationError, PermissionDeniedError)
+_TARGET_ERRORS = (
+    CertificationUnknownError,
+    CertificationInactiveError,
+    CertificationNotOpenToVaeError,
+    BlocksNotInCertificationError,
+    BlocksAlreadyAcquiredError,
+    CatalogUnavailableError,
+)
+
+
+def _ledger(settings: CurrentSettings) -> LedgerSettings:
+    return LedgerSettings(horizon_days=settings.expiring_horizon_days)
+
+
+def _answer(response: Response, candidacy: CandidacyRead) -> CandidacyRead:
+    response.headers["ETag"] = etag(candidacy.version)
+    return candidacy
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CandidacyRead,
+    summary="Create a candidacy (candidature)",
+    description="Creates a DRAFT candidacy of one of the caller's candidates for a certification "
+    "registered at the RNCP, whole or some blocks (blocs de compétences). The catalog is asked "
+    "at once, so that a wrong target is refused now rather than at submission.",
+    responses=problem_responses(*_AUTH, CandidateNotFoundError, *_TARGET_ERRORS),
+)
+async def create_candidacy(
+    payload: CandidacyCreate,
+    db: DbSession,
+    principal: Owner,
+    catalog: Catalog,
+    settings: CurrentSettings,
+    response: Response,
+) -> CandidacyRead:
+    created = await candidacy_service.create_candidacy(
+        db, principal, payload, catalog=catalog, ledger=_ledger(settings)
+    )
+    response.headers["Location"] = f"/v1/candidacies/{created.id}"
+    return _answer(response, created)
+
+
+@router.get(
+    "",
+    response_model=Page[CandidacyRead],
+    summary="List candidacies",
+    description="A partner sees its candidates' candidacies; a certifier those submitted for its "
+    "certifications (drafts stay private). Oldest first, by cursor.",
+    responses=problem_responses(*_AUTH, InvalidCursorError),
+)
+async def list_candidacies(
+    request: Request,
+    response: Response,
+    db: DbSession,
+    principal: Reader,
+    state: Annotated[State | None, Query()] = None,
+    rncp_code: Annotated[RncpCode | None, Query()] = None,
+    candidate_id: Annotated[uuid.UUID | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Page[CandidacyRead]:
+    items, next_cursor = await candidacy_service.list_candidacies(
+        db,
+        principal,
+        state=state,
+        rncp_code=rncp_code,
+        candidate_id=candidate_id,
+        cursor=cursor,
+        limit=limit,
+    )
+    response.headers.update(next_link(request.url, next_cursor))
+    return Page[CandidacyRead](items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/{candidacy_id}",
+    response_model=CandidacyRead,
+    summary="Get a candidacy",
+    description="The candidacy, its state, the certification as the catalog described it at "
+    "submission, the decision and jury result, and `allowed_actions` for the caller.",
+    responses=problem_responses(*_AUTH, CandidacyNotFoundError),
+)
+async def get_candidacy(
+    candidacy_id: uuid.UUID, db: DbSession, principal: Reader, response: Response
+) -> CandidacyRead:
+    return _answer(
+        response, await candidacy_service.get_candidacy(db, principal, candidacy_id)
+    )
+
+
+@router.patch(
+    "/{candidacy_id}",
+    response_model=CandidacyRead,
+    summary="Change a candidacy's target",
+    description="Changes the certification or the blocks aimed at, while the candidacy is DRAFT "
+    "or INCOMPLETE. Honours If-Match.",
+    responses=problem_responses(
+        *_AUTH,
+        CandidacyNotFoundError,
+        ActionNotAllowedError,
+        CandidacyVersionMismatchError,
+        *_TARGET_ERRORS,
+    ),
+)
+async def update_candidacy(
+    candidacy_id: uuid.UUID,
+    payload: CandidacyUpdate,
+    db: DbSession,
+    principal: Owner,
+    catalog: Catalog,
+    settings: CurrentSettings,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CandidacyRead:
+    updated = await candidacy_service.update_candidacy(
+        db,
+        principal,
+        candidacy_id,
+        payload,
+        expected_version=expected_version(
+            if_match, required=False, resource="candidacy"
+        ),
+        catalog=catalog,
+        ledger=_ledger(settings),
+    )
+    return _answer(response, updated)
+
+
+@router.post(
+    "/{candidacy_id}/submission",
+    response_model=CandidacyRead,
+    summary="Submit a candidacy for admissibility (demande de recevabilité)",
+    description="Checks, each refused with its own code: the certification is known, active at "
+    "the RNCP today and open to VAE (asked of the catalog; an unreachable catalog gives 503, "
+    "never a silent accept); the candidate declared an experience; the yearly limits (one "
+    "request per certification per calendar year, three certifications per year); the blocks "
+    "belong to the certification; blocks already held and valid are not aimed at again (for a "
+    "whole-certification candidacy they are left out, and the answer lists them in "
+    "`snapshot.already_acquired_block_codes`). Honours If-Match.",
+    responses=problem_responses(
+        *_AUTH,
+        CandidacyNotFoundError,
+        ActionNotAllowedError,
+        CandidacyVersionMismatchError,
+        NoExperienceDeclaredError,
+        SubmissionLimitReachedError,
+        YearlyCertificationLimitReachedError,
+        *_TARGET_ERRORS,
+    ),
+)
+async def submit_candidacy(
+    candidacy_id: uuid.UUID,
+    db: DbSession,
+    principal: Owner,
+    catalog: Catalog,
+    settings: CurrentSettings,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CandidacyRead:
+    submitted = await candidacy_service.submit_candidacy(
+        db,
+        principal,
+        candidacy_id,
+        expected_version=expected_version(
+            if_match, required=False, resource="candidacy"
+        ),
+        catalog=catalog,
+        limits=Limits(
+            per_certification=settings.submissions_per_certification_per_year,
+            certifications=settings.certifications_per_year,
+        ),
+        ledger=_ledger(settings),
+    )
+    return _answer(response, submitted)
+
+
+@router.post(
+    "/{candidacy_id}/admissibility-decision",
+    response_model=CandidacyRead,
+    summary="Decide admissibility (décision de recevabilité)",
+    description="The certifier of the certification decides: ADMISSIBLE (recevable), "
+    "NOT_ADMISSIBLE (non recevable) or INCOMPLETE (dossier incomplet: it goes back to the "
+    "candidate), with reasons for the last two. If-Match is required; a decision is final "
+    "except for an administrator's revocation, which the history keeps.",
+    responses=problem_responses(
+        *_AUTH,
+        CandidacyNotFoundError,
+        ActionNotAllowedError,
+        CandidacyVersionMismatchError,
+        IfMatchRequiredError,
+        DecisionReasonsRequiredError,
+    ),
+)
+async def decide_admissibility(
+    candidacy_id: uuid.UUID,
+    payload: AdmissibilityDecisionCreate,
+    db: DbSession,
+    principal: Certifier,
+    response: Response,
+    if_match: IfMatchRequired = None,
+) -> CandidacyRead:
+    version = expected_version(if_match, required=True, resource="candidacy")
+    decided = await candidacy_service.decide_admissibility(
+        db, principal, candidacy_id, payload, expected_version=version or -1
+    )
+    return _answer(response, decided)
+
+
+@router.post(
+    "/{candidacy_id}/decision-revocation",
+    response_model=CandidacyRead,
+    summary="Revoke an admissibility decision (administrators)",
+    description="Puts the candidacy back to SUBMITTED for a new decision; the revoked decision "
+    "stays in the history. Not possible once a jury has sat. If-Match is required.",
+    responses=problem_responses(
+        *_AUTH,
+        CandidacyNotFoundError,
+        ActionNotAllowedError,
+        CandidacyVersionMismatchError,
+        IfMatchRequiredError,
+    ),
+)
+async def revoke_decision(
+    candidacy_id: uuid.UUID,
+    payload: ReasonCreate,
+    db: DbSession,
+    principal: Admin,
+    response: Response,
+    if_match: IfMatchRequired = None,
+) -> CandidacyRead:
+    version = expected_version(if_match, required=True, resource="candidacy")
+    revoked = await candidacy_service.revoke_decision(
+        db,
+        principal,
+        candidacy_id,
+        reason=payload.reason,
+        expected_version=version or -1,
+    )
+    return _answer(response, revoked)
+
+
+@router.post(
+    "/{candidacy_id}/withdrawal",
+    response_model=CandidacyRead,
+    summary="Withdraw a candidacy (abandon)",
+    description="Closes an open candidacy. A request already counted stays counted in the "
+    "year's limits. Honours If-Match.",
+    responses=problem_responses(
+        *_AUTH,
+        CandidacyNotFoundError,
+        ActionNotAllowedError,
+        CandidacyVersionMismatchError,
+    ),
+)
+async def withdraw_candidacy(
+    candidacy_id: uuid.UUID,
+    payload: ReasonCreate,
+    db: DbSession,
+    principal: Owner,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CandidacyRead:
+    withdrawn = await candidacy_service.withdraw_candidacy(
+        db,
+        principal,
+        candidacy_id,
+        reason=payload.reason,
+        expected_version=expected_version(
+            if_match, required=False, resource="candidacy"
+        ),
+    )
+    return _answer(response, withdrawn)
+
+
+@router.get(
+    "/{candidacy_id}/history",
+    response_model=list[TransitionRead],
+    summary="A candidacy's history",
+    description="Every step, oldest first: action, states, the API client that acted, when.",
+    responses=problem_responses(*_AUTH, CandidacyNotFoundError),
+)
+async def get_history(
+    candidacy_id: uuid.UUID, db: DbSession, principal: Reader
+) -> list[TransitionRead]:
+    return await candidacy_service.get_history(db, principal, candidacy_id)
+
+
+@router.get(
+    "/{candidacy_id}/jury-outcomes",
+    response_model=list[JuryOutcomeRead],
+    summary="A candidacy's jury outcomes (résultats du jury)",
+    description="What each signed report said: attendance, per-block result, overall result in "
+    "France VAE's vocabulary.",
+    responses=problem_responses(*_AUTH, CandidacyNotFoundError),
+)
+async def get_outcomes(
+    candidacy_id: uuid.UUID, db: DbSession, principal: Reader
+) -> list[JuryOutcomeRead]:
+    return await candidacy_service.get_outcomes(db, principal, candidacy_id)

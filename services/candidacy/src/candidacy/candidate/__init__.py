@@ -1,0 +1,1 @@
+"""Candidates (candidats): identity, experiences and declared links."""

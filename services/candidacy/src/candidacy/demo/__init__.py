@@ -1,0 +1,1 @@
+"""Demo data: a partner organisation with candidates and candidacies."""

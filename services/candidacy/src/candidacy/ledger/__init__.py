@@ -1,0 +1,1 @@
+"""The ledger of acquired blocks (blocs acquis) and their expiry."""

@@ -1,0 +1,1 @@
+"""Jury outcomes, received as report.signed events from the sessions service."""

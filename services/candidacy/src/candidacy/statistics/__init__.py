@@ -1,0 +1,1 @@
+"""Statistics without personal data for the regional observatories."""
