@@ -76,20 +76,37 @@ class Service:
             )
         if self.name == "candidacy":
             env.setdefault("CANDIDACY_CATALOG_URL", f"http://{HOST}:8001")
+            # Its events (a candidate's erasure) reach the sessions service, signed.
+            env.setdefault(
+                "CANDIDACY_EVENT_SUBSCRIBERS",
+                json.dumps([f"http://{HOST}:8003/internal/events"]),
+            )
+            env.setdefault("CANDIDACY_EVENT_SIGNING_SECRET", event_secret(keys))
             # The demo holds a handful of candidacies: show them in the statistics.
             env.setdefault("CANDIDACY_STATISTICS_MIN_CELL_SIZE", "1")
             # The secret that signs the sessions service's events (report.signed) to this one.
             env.setdefault("CANDIDACY_EVENT_SECRETS", json.dumps([event_secret(keys)]))
+        if self.name == "sessions":
+            env.setdefault("SESSIONS_CATALOG_URL", f"http://{HOST}:8001")
+            env.setdefault("SESSIONS_CANDIDACY_URL", f"http://{HOST}:8002")
+            # Signed reports reach the candidacy service through the outbox relay.
+            env.setdefault(
+                "SESSIONS_EVENT_SUBSCRIBERS",
+                json.dumps([f"http://{HOST}:8002/internal/events"]),
+            )
+            env.setdefault("SESSIONS_EVENT_SIGNING_SECRET", event_secret(keys))
+            env.setdefault("SESSIONS_EVENT_SECRETS", json.dumps([event_secret(keys)]))
         return env
 
 
 SERVICES = [
     Service("catalog", 8001),
     Service("candidacy", 8002),
+    Service("sessions", 8003),
     Service("gateway", 8000),
 ]
 GATEWAY = SERVICES[-1]
-# Demo organisations the demo keys act for (the candidacy and sessions services will know them).
+# Demo organisations the demo keys act for (the candidacy and sessions demo data use them).
 DEMO_PARTNER = "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1c10"
 DEMO_EXAM_CENTRE = "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1c20"
 

@@ -41,6 +41,7 @@ class Settings(BaseServiceSettings):
         default_factory=lambda: {
             "catalog": ["http://127.0.0.1:8001"],
             "candidacy": ["http://127.0.0.1:8002"],
+            "sessions": ["http://127.0.0.1:8003"],
         }
     )
     routes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ROUTES))

@@ -191,3 +191,28 @@ class TestPage:
 
     def test_has_no_next_cursor_by_default(self) -> None:
         assert Page[int](items=[]).next_cursor is None
+
+
+class TestKeysetHelpers:
+    def test_a_page_and_its_cursor_round_trip(self) -> None:
+        from common import cursor_position, keyset_page
+
+        rows = [1, 2, 3]
+        items, cursor = keyset_page(rows, 2, "numbers", lambda n: [n])
+        assert items == [1, 2]
+        assert cursor is not None
+        assert cursor_position(cursor, "numbers", lambda values: int(values[0])) == 2
+        assert keyset_page(rows, 3, "numbers", lambda n: [n]) == (rows, None)
+        assert cursor_position(None, "numbers", lambda values: values) is None
+
+    def test_a_cursor_that_does_not_parse_is_invalid(self) -> None:
+        import pytest
+
+        from common import InvalidCursorError, cursor_position, encode_cursor
+
+        with pytest.raises(InvalidCursorError):
+            cursor_position(
+                encode_cursor("numbers", []), "numbers", lambda v: int(v[0])
+            )
+        with pytest.raises(InvalidCursorError):
+            cursor_position(encode_cursor("letters", [1]), "numbers", lambda v: v)

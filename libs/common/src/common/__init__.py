@@ -1,5 +1,6 @@
 """Shared infrastructure of the VAE services: no domain code lives here."""
 
+from common._app import operation_id
 from common._auth import (
     CurrentPrincipal,
     InternalTokenVerifier,
@@ -8,8 +9,10 @@ from common._auth import (
     Role,
     generate_signing_keys,
     mint_internal_token,
+    require_bound_roles,
     require_roles,
 )
+from common._client import ServiceClient
 from common._db import (
     Base,
     DbSession,
@@ -39,6 +42,7 @@ from common._errors import (
     problem_response,
     problem_responses,
 )
+from common._etag import IfMatchRequiredError, expected_version, version_etag
 from common._idempotency import (
     IdempotencyKeyMixin,
     IdempotencyMiddleware,
@@ -63,11 +67,13 @@ from common._observability import (
 from common._outbox import (
     EventSink,
     HttpEventSink,
+    NoSubscriberSink,
     OutboxEventMixin,
     OutboxRelay,
     add_event,
     add_events,
     backoff_delay,
+    event_sink,
     to_cloudevent,
 )
 from common._pagination import (
@@ -75,12 +81,18 @@ from common._pagination import (
     MAX_LIMIT,
     InvalidCursorError,
     Page,
+    cursor_position,
     decode_cursor,
     encode_cursor,
+    keyset_page,
     next_link,
 )
 from common._settings import BaseServiceSettings, Environment
-from common._webhooks import EventDeliveryVerifier, generate_event_signing_secret
+from common._webhooks import (
+    EventDeliveryVerifier,
+    event_delivery_verifier,
+    generate_event_signing_secret,
+)
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -97,9 +109,11 @@ __all__ = [
     "HttpEventSink",
     "IdempotencyKeyMixin",
     "IdempotencyMiddleware",
+    "IfMatchRequiredError",
     "InternalTokenVerifier",
     "InvalidCursorError",
     "InvalidInputError",
+    "NoSubscriberSink",
     "NotFoundError",
     "OptionalPrincipal",
     "OutboxEventMixin",
@@ -116,6 +130,7 @@ __all__ = [
     "RequestContextMiddleware",
     "Role",
     "SchemaNotCurrentError",
+    "ServiceClient",
     "ServiceError",
     "ServiceUnavailableError",
     "UtcDateTime",
@@ -128,9 +143,13 @@ __all__ = [
     "create_read_sessionmaker",
     "create_sessionmaker",
     "current_revision",
+    "cursor_position",
     "decode_cursor",
     "encode_cursor",
     "ensure_schema_current",
+    "event_delivery_verifier",
+    "event_sink",
+    "expected_version",
     "generate_event_signing_secret",
     "generate_signing_keys",
     "head_revision",
@@ -138,16 +157,20 @@ __all__ = [
     "install_error_handlers",
     "install_observability",
     "is_postgresql",
+    "keyset_page",
     "mint_internal_token",
     "new_metadata",
     "next_link",
+    "operation_id",
     "problem_response",
     "problem_responses",
     "purge_expired_idempotency_keys",
+    "require_bound_roles",
     "require_roles",
     "run_migrations",
     "to_cloudevent",
     "upgrade_to_head",
     "upsert",
     "utcnow",
+    "version_etag",
 ]

@@ -183,3 +183,18 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
         return principal
 
     return _require
+
+
+def require_bound_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    """Builds a dependency that admits the given roles, each but admin bound to an organisation."""
+    require = require_roles(*roles)
+
+    # A default, not Annotated: postponed annotations cannot name this closure's `require`.
+    async def _check(principal: Principal = Depends(require)) -> Principal:
+        if principal.role is not Role.ADMIN and not principal.organisation_id:
+            raise PermissionDeniedError(
+                f"This {principal.role.value} API client is bound to no organisation: ask an administrator to bind it."
+            )
+        return principal
+
+    return _check

@@ -41,6 +41,14 @@ class UtcDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    def process_bind_param(
+        self, value: datetime | None, dialect: Dialect
+    ) -> datetime | None:
+        # SQLite stores the wall-clock time and drops the offset: store the instant in UTC.
+        if value is not None and value.tzinfo is not None:
+            return value.astimezone(UTC)
+        return value
+
     def process_result_value(
         self, value: datetime | None, dialect: Dialect
     ) -> datetime | None:

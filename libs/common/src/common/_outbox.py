@@ -173,6 +173,22 @@ class HttpEventSink:
             response.raise_for_status()
 
 
+class NoSubscriberSink:
+    """Stands in when nobody subscribes: the events have no one to reach."""
+
+    async def deliver(self, body: bytes, event: OutboxEventMixin) -> None:
+        return None
+
+
+def event_sink(
+    client: httpx.AsyncClient, urls: Sequence[str], *, signing_secret: str | None
+) -> EventSink:
+    """The sink of a service's relay: its subscribers, signed, or nobody."""
+    if not urls:
+        return NoSubscriberSink()
+    return HttpEventSink(client, urls, signing_secret=signing_secret)
+
+
 def backoff_delay(
     attempts: int, *, base: float = 1.0, cap: float = 3600.0
 ) -> timedelta:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -21,6 +22,8 @@ class InvalidCursorError(InvalidInputError):
 
 
 ItemT = TypeVar("ItemT")
+PositionT = TypeVar("PositionT")
+RowT = TypeVar("RowT")
 
 
 class Page(BaseModel, Generic[ItemT]):
@@ -71,3 +74,33 @@ def next_link(url: URL, next_cursor: str | None) -> dict[str, str]:
     if next_cursor is None:
         return {}
     return {"Link": f'<{url.include_query_params(cursor=next_cursor)}>; rel="next"'}
+
+
+def cursor_position(
+    cursor: str | None, kind: str, parse: Callable[[list[Any]], PositionT]
+) -> PositionT | None:
+    """The sort key a keyset cursor holds (parsed by ``parse``), or None without a cursor.
+
+    Raises
+    ------
+    InvalidCursorError
+        The cursor is not one this list made.
+    """
+    if not cursor:
+        return None
+    values = decode_cursor(cursor, kind)
+    try:
+        return parse(values)
+    except (IndexError, TypeError, ValueError) as error:
+        raise InvalidCursorError(
+            "The cursor is not valid: pass next_cursor exactly as received."
+        ) from error
+
+
+def keyset_page(
+    rows: Sequence[RowT], limit: int, kind: str, key: Callable[[RowT], list[Any]]
+) -> tuple[list[RowT], str | None]:
+    """Cuts the ``limit + 1`` rows read into a page and the cursor of the next one."""
+    items = list(rows[:limit])
+    next_cursor = encode_cursor(kind, key(items[-1])) if len(rows) > limit else None
+    return items, next_cursor

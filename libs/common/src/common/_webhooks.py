@@ -151,3 +151,27 @@ def _parse_cloudevent(body: bytes) -> dict[str, Any]:
             "The CloudEvent's specversion must be '1.0': send a CloudEvents 1.0 document."
         )
     return document
+
+
+class _RefusingVerifier:
+    """Stands in when a service has no event secret: every delivery is refused (401)."""
+
+    def __init__(self, setting: str) -> None:
+        self._setting = setting
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+        raise AuthenticationError(
+            f"This service has no event secret configured ({self._setting}), so it accepts no event delivery."
+        )
+
+
+def event_delivery_verifier(
+    secrets: Sequence[str], *, setting: str
+) -> EventDeliveryVerifier | _RefusingVerifier:
+    """The verifier of a service's incoming events; without a secret, one that refuses them all.
+
+    ``setting`` names the environment variable to set, for the refusal's detail.
+    """
+    if not secrets:
+        return _RefusingVerifier(setting)
+    return EventDeliveryVerifier(secrets)

@@ -251,7 +251,7 @@ def upgrade() -> None:
             sqlite_where=sa.text("expired_notified_at IS NULL"),
         )
         batch_op.create_index(
-            "ix_acquired_block_expires_on", ["expires_on"], unique=False
+            "ix_acquired_block_expires_on", ["expires_on", "id"], unique=False
         )
         batch_op.create_index(
             "ix_acquired_block_expiring_pending",

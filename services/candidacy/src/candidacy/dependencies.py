@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
 from candidacy.clients.catalog import CatalogClient
 from candidacy.config import Settings
-from common import PermissionDeniedError, Principal, Role, require_roles
+from common import Principal, Role, require_bound_roles
 
 
 async def _catalog(request: Request) -> CatalogClient:
@@ -22,35 +21,26 @@ async def _settings(request: Request) -> Settings:
     return settings
 
 
-def _bound(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
-    """Admits the given roles; every role but admin must name its organisation."""
-    require = require_roles(*roles)
-
-    # A default, not Annotated: postponed annotations cannot name this closure's `require`.
-    async def _check(principal: Principal = Depends(require)) -> Principal:
-        if principal.role is not Role.ADMIN and not principal.organisation_id:
-            raise PermissionDeniedError(
-                f"This {principal.role.value} API client is bound to no organisation: ask an administrator to bind it."
-            )
-        return principal
-
-    return _check
-
-
 Catalog = Annotated[CatalogClient, Depends(_catalog)]
 CurrentSettings = Annotated[Settings, Depends(_settings)]
 # A partner (organisme accompagnateur) acting for its own candidates.
-Partner = Annotated[Principal, Depends(_bound(Role.PARTNER))]
+Partner = Annotated[Principal, Depends(require_bound_roles(Role.PARTNER))]
 # Those who may change a candidate or candidacy: its partner, or an administrator.
-Owner = Annotated[Principal, Depends(_bound(Role.PARTNER, Role.ADMIN))]
+Owner = Annotated[Principal, Depends(require_bound_roles(Role.PARTNER, Role.ADMIN))]
 # Those who may read candidates and candidacies (each sees only its own).
-Reader = Annotated[Principal, Depends(_bound(Role.PARTNER, Role.CERTIFIER, Role.ADMIN))]
-Certifier = Annotated[Principal, Depends(_bound(Role.CERTIFIER))]
-Admin = Annotated[Principal, Depends(_bound(Role.ADMIN))]
-CertifierOrAdmin = Annotated[Principal, Depends(_bound(Role.CERTIFIER, Role.ADMIN))]
+Reader = Annotated[
+    Principal, Depends(require_bound_roles(Role.PARTNER, Role.CERTIFIER, Role.ADMIN))
+]
+Certifier = Annotated[Principal, Depends(require_bound_roles(Role.CERTIFIER))]
+Admin = Annotated[Principal, Depends(require_bound_roles(Role.ADMIN))]
+CertifierOrAdmin = Annotated[
+    Principal, Depends(require_bound_roles(Role.CERTIFIER, Role.ADMIN))
+]
 AnyRole = Annotated[
     Principal,
-    Depends(_bound(Role.PARTNER, Role.CERTIFIER, Role.EXAM_CENTRE, Role.ADMIN)),
+    Depends(
+        require_bound_roles(Role.PARTNER, Role.CERTIFIER, Role.EXAM_CENTRE, Role.ADMIN)
+    ),
 ]
 
 IfMatch = Annotated[

@@ -18,8 +18,9 @@ ServiceError (common)
  ├─ ActionNotAllowedError                  409
  ├─ CandidacyVersionMismatchError          412
  ├─ CandidateVersionMismatchError          412
- ├─ IfMatchRequiredError                   428
  └─ CatalogUnavailableError                503
+
+IfMatchRequiredError (428) comes from common.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from common import (
     InvalidInputError,
     NotFoundError,
     PreconditionFailedError,
-    PreconditionRequiredError,
     ServiceUnavailableError,
+)
+from common import (
+    IfMatchRequiredError as IfMatchRequiredError,
 )
 
 
@@ -100,10 +103,6 @@ class CandidacyVersionMismatchError(PreconditionFailedError):
 
 class CandidateVersionMismatchError(PreconditionFailedError):
     code = "CANDIDATE_VERSION_MISMATCH"
-
-
-class IfMatchRequiredError(PreconditionRequiredError):
-    code = "IF_MATCH_REQUIRED"
 
 
 class CatalogUnavailableError(ServiceUnavailableError):

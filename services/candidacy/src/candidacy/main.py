@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
 import structlog
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,20 +21,19 @@ from candidacy.config import ALEMBIC_INI, SERVICE_NAME, Settings, get_settings
 from candidacy.db import IdempotencyKey, OutboxEvent
 from candidacy.ledger.service import sweep_expiries
 from common import (
-    AuthenticationError,
-    EventDeliveryVerifier,
-    HttpEventSink,
     IdempotencyMiddleware,
     InternalTokenVerifier,
-    OutboxEventMixin,
     OutboxRelay,
     configure_logging,
     create_engine,
     create_read_sessionmaker,
     create_sessionmaker,
     ensure_schema_current,
+    event_delivery_verifier,
+    event_sink,
     install_error_handlers,
     install_observability,
+    operation_id,
     purge_expired_idempotency_keys,
 )
 
@@ -50,26 +47,6 @@ Les **candidatures VAE**: candidates (*candidats*) and their experiences, candid
 A partner organisation (*organisme accompagnateur*) sees only its own candidates; a certifier
 (*certificateur*) only the candidacies submitted for its certifications.
 """
-
-
-class _NoSubscriberSink:
-    """Stands in when nobody subscribes: the events have no one to reach."""
-
-    async def deliver(self, body: bytes, event: OutboxEventMixin) -> None:
-        return None
-
-
-class _NoEventSecret:
-    """Stands in for the verifier when no secret is configured: every delivery is refused."""
-
-    def verify(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
-        raise AuthenticationError(
-            "This service has no event secret configured (CANDIDACY_EVENT_SECRETS), so it accepts no event delivery."
-        )
-
-
-def _operation_id(route: APIRoute) -> str:
-    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
 async def _housekeeping(
@@ -129,22 +106,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             issuer=settings.internal_token_issuer,
             leeway=settings.internal_token_leeway_seconds,
         )
-        secrets = [secret.get_secret_value() for secret in settings.event_secrets]
-        app.state.event_verifier = (
-            EventDeliveryVerifier(secrets) if secrets else _NoEventSecret()
+        app.state.event_verifier = event_delivery_verifier(
+            [secret.get_secret_value() for secret in settings.event_secrets],
+            setting="CANDIDACY_EVENT_SECRETS",
         )
         stop = asyncio.Event()
         background = []
         if settings.outbox_relay_enabled:
             signing = settings.event_signing_secret
-            sink = (
-                HttpEventSink(
-                    http_client,
-                    settings.event_subscribers,
-                    signing_secret=signing.get_secret_value() if signing else None,
-                )
-                if settings.event_subscribers
-                else _NoSubscriberSink()
+            sink = event_sink(
+                http_client,
+                settings.event_subscribers,
+                signing_secret=signing.get_secret_value() if signing else None,
             )
             relay = OutboxRelay(sessionmaker, OutboxEvent, sink)
             background.append(asyncio.create_task(relay.run(stop)))
@@ -166,7 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        generate_unique_id_function=_operation_id,
+        generate_unique_id_function=operation_id,
         docs_url="/docs" if settings.serves_docs() else None,
         redoc_url="/redoc" if settings.serves_docs() else None,
         openapi_url="/openapi.json",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from common import BaseServiceSettings
@@ -30,6 +30,8 @@ class Settings(BaseServiceSettings):
     import_work_dir: Path | None = None
     # CloudEvents subscribers of the catalog's outbox (the candidacy and sessions services).
     event_subscribers: list[str] = Field(default_factory=list)
+    # The Standard Webhooks secret (whsec_…) that signs deliveries to the subscribers.
+    event_signing_secret: SecretStr | None = None
     outbox_relay_enabled: bool = True
 
 

@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from sqlalchemy import text
 
 from catalog.api import api_router
@@ -20,17 +19,17 @@ from catalog.db import OutboxEvent
 from catalog.fastpath import CachedReadsMiddleware
 from catalog.rncp_import.service import ImportRunner
 from common import (
-    HttpEventSink,
     InternalTokenVerifier,
-    OutboxEventMixin,
     OutboxRelay,
     configure_logging,
     create_engine,
     create_read_sessionmaker,
     create_sessionmaker,
     ensure_schema_current,
+    event_sink,
     install_error_handlers,
     install_observability,
+    operation_id,
 )
 
 DESCRIPTION = """
@@ -41,17 +40,6 @@ versions (lineage) and the retention policy of partially validated blocks.
 
 Reads are public. Writes and RNCP imports need an administrator's token.
 """
-
-
-class _NoSubscriberSink:
-    """Stands in when nobody subscribes: the events have no one to reach."""
-
-    async def deliver(self, body: bytes, event: OutboxEventMixin) -> None:
-        return None
-
-
-def _operation_id(route: APIRoute) -> str:
-    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -105,10 +93,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
         ]
         if settings.outbox_relay_enabled:
-            sink = (
-                HttpEventSink(http_client, settings.event_subscribers)
-                if settings.event_subscribers
-                else _NoSubscriberSink()
+            signing = settings.event_signing_secret
+            sink = event_sink(
+                http_client,
+                settings.event_subscribers,
+                signing_secret=signing.get_secret_value() if signing else None,
             )
             relay = OutboxRelay(sessionmaker, OutboxEvent, sink)
             background.append(asyncio.create_task(relay.run(stop)))
@@ -129,7 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        generate_unique_id_function=_operation_id,
+        generate_unique_id_function=operation_id,
         docs_url="/docs" if settings.serves_docs() else None,
         redoc_url="/redoc" if settings.serves_docs() else None,
         openapi_url="/openapi.json",

@@ -47,7 +47,6 @@ from candidacy.errors import (
     SubmissionLimitReachedError,
     YearlyCertificationLimitReachedError,
 )
-from candidacy.http import etag, expected_version
 from common import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -56,8 +55,10 @@ from common import (
     InvalidCursorError,
     Page,
     PermissionDeniedError,
+    expected_version,
     next_link,
     problem_responses,
+    version_etag,
 )
 
 router = APIRouter(prefix="/v1/candidacies", tags=["candidacies"])
@@ -78,7 +79,7 @@ def _ledger(settings: CurrentSettings) -> LedgerSettings:
 
 
 def _answer(response: Response, candidacy: CandidacyRead) -> CandidacyRead:
-    response.headers["ETag"] = etag(candidacy.version)
+    response.headers["ETag"] = version_etag(candidacy.version)
     return candidacy
 
 

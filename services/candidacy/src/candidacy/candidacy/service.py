@@ -56,10 +56,11 @@ from candidacy.errors import (
 )
 from candidacy.ledger.repository import LedgerRepository
 from candidacy.ledger.service import held_blocks
-from candidacy.paging import page, position
 from common import (
     Principal,
     add_event,
+    cursor_position,
+    keyset_page,
     utcnow,
 )
 
@@ -392,7 +393,7 @@ async def list_candidacies(
     InvalidCursorError
         The cursor is not one this list made.
     """
-    after = position(cursor, _CURSOR, lambda values: uuid.UUID(str(values[0])))
+    after = cursor_position(cursor, _CURSOR, lambda values: uuid.UUID(str(values[0])))
     async with db.begin():
         rows = await CandidacyRepository(db).list_visible(
             principal,
@@ -402,7 +403,7 @@ async def list_candidacies(
             after=after,
             limit=limit + 1,
         )
-    items, next_cursor = page(rows, limit, _CURSOR, lambda c: [str(c.id)])
+    items, next_cursor = keyset_page(rows, limit, _CURSOR, lambda c: [str(c.id)])
     return [to_read(c, principal.role.value) for c in items], next_cursor
 
 

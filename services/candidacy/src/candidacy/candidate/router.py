@@ -26,7 +26,6 @@ from candidacy.errors import (
     ExperienceNotFoundError,
     LinkNotFoundError,
 )
-from candidacy.http import etag, expected_version
 from common import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -35,8 +34,10 @@ from common import (
     InvalidCursorError,
     Page,
     PermissionDeniedError,
+    expected_version,
     next_link,
     problem_responses,
+    version_etag,
 )
 
 router = APIRouter(prefix="/v1/candidates", tags=["candidates"])
@@ -59,7 +60,7 @@ async def create_candidate(
 ) -> CandidateRead:
     created = await candidate_service.create_candidate(db, principal, payload)
     response.headers["Location"] = f"/v1/candidates/{created.id}"
-    response.headers["ETag"] = etag(created.version)
+    response.headers["ETag"] = version_etag(created.version)
     return created
 
 
@@ -99,7 +100,7 @@ async def get_candidate(
     candidate_id: uuid.UUID, db: DbSession, principal: Reader, response: Response
 ) -> CandidateRead:
     candidate = await candidate_service.get_candidate(db, principal, candidate_id)
-    response.headers["ETag"] = etag(candidate.version)
+    response.headers["ETag"] = version_etag(candidate.version)
     return candidate
 
 
@@ -129,7 +130,7 @@ async def update_candidate(
             if_match, required=False, resource="candidate"
         ),
     )
-    response.headers["ETag"] = etag(candidate.version)
+    response.headers["ETag"] = version_etag(candidate.version)
     return candidate
 
 

@@ -33,10 +33,11 @@ from candidacy.errors import (
     LinkNotFoundError,
 )
 from candidacy.ledger.repository import LedgerRepository
-from candidacy.paging import page, position
 from common import (
     Principal,
     add_event,
+    cursor_position,
+    keyset_page,
     utcnow,
 )
 
@@ -173,12 +174,12 @@ async def list_candidates(
     InvalidCursorError
         The cursor is not one this list made.
     """
-    after = position(cursor, _CURSOR, lambda values: uuid.UUID(str(values[0])))
+    after = cursor_position(cursor, _CURSOR, lambda values: uuid.UUID(str(values[0])))
     async with db.begin():
         rows = await CandidateRepository(db).list_visible(
             principal, department=department, after=after, limit=limit + 1
         )
-    items, next_cursor = page(rows, limit, _CURSOR, lambda c: [str(c.id)])
+    items, next_cursor = keyset_page(rows, limit, _CURSOR, lambda c: [str(c.id)])
     return [
         CandidateSummary(
             id=c.id,

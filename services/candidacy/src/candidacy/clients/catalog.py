@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import TypeVar
 
 import httpx
-import structlog
-from cachetools import TTLCache
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from candidacy.errors import CatalogUnavailableError
-
-logger = structlog.get_logger(__name__)
-
-ModelT = TypeVar("ModelT", bound=BaseModel)
+from common import ServiceClient
 
 
 class CatalogBlock(BaseModel):
@@ -96,40 +90,20 @@ class CatalogLineage(BaseModel):
 class CatalogClient:
     """Reads certifications from the catalog, with a short per-process cache.
 
-    Every failure to get an answer (connection refused, timeout, 5xx, an answer that does not
-    parse) is a ``CatalogUnavailableError``: a rule that needs the catalog is never skipped.
+    Every failure to get an answer is a ``CatalogUnavailableError`` (503): a rule that needs
+    the catalog is never skipped.
     """
 
     def __init__(
         self, http: httpx.AsyncClient, base_url: str, *, cache_seconds: float = 60.0
     ) -> None:
-        self._http = http
-        self._base_url = base_url.rstrip("/")
-        self._certifications: TTLCache[
-            tuple[str, date | None], CatalogCertification | None
-        ] = TTLCache(maxsize=2048, ttl=cache_seconds)
-        self._lineages: TTLCache[str, CatalogLineage | None] = TTLCache(
-            maxsize=2048, ttl=cache_seconds
+        self._client = ServiceClient(
+            http,
+            base_url,
+            name="catalog",
+            unavailable=CatalogUnavailableError,
+            cache_seconds=cache_seconds,
         )
-
-    async def _get(
-        self, path: str, params: dict[str, str] | None = None
-    ) -> bytes | None:
-        try:
-            response = await self._http.get(self._base_url + path, params=params)
-        except httpx.HTTPError as error:
-            logger.warning("catalog_unreachable", error_type=type(error).__name__)
-            raise CatalogUnavailableError(
-                "The catalog cannot be reached to check the certification; retry in a moment."
-            ) from error
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            logger.warning("catalog_error", status=response.status_code)
-            raise CatalogUnavailableError(
-                f"The catalog answered {response.status_code} while checking the certification; retry in a moment."
-            )
-        return response.content
 
     async def get_certification(
         self, rncp_code: str, *, as_of: date | None = None
@@ -141,14 +115,10 @@ class CatalogClient:
         CatalogUnavailableError
             The catalog did not answer usably.
         """
-        key = (rncp_code, as_of)
-        if key in self._certifications:
-            return self._certifications[key]
         params = {"as_of": as_of.isoformat()} if as_of else None
-        body = await self._get(f"/v1/certifications/{rncp_code}", params)
-        certification = _parse(CatalogCertification, body)
-        self._certifications[key] = certification
-        return certification
+        return await self._client.get(
+            f"/v1/certifications/{rncp_code}", CatalogCertification, params=params
+        )
 
     async def get_lineage(self, rncp_code: str) -> CatalogLineage | None:
         """Gets the versions around a certification and their block correspondences.
@@ -158,20 +128,6 @@ class CatalogClient:
         CatalogUnavailableError
             The catalog did not answer usably.
         """
-        if rncp_code in self._lineages:
-            return self._lineages[rncp_code]
-        body = await self._get(f"/v1/certifications/{rncp_code}/lineage")
-        lineage = _parse(CatalogLineage, body)
-        self._lineages[rncp_code] = lineage
-        return lineage
-
-
-def _parse(model: type[ModelT], body: bytes | None) -> ModelT | None:
-    if body is None:
-        return None
-    try:
-        return model.model_validate_json(body)
-    except ValidationError as error:
-        raise CatalogUnavailableError(
-            "The catalog's answer could not be read; retry later or report it."
-        ) from error
+        return await self._client.get(
+            f"/v1/certifications/{rncp_code}/lineage", CatalogLineage
+        )

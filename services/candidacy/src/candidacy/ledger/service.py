@@ -39,11 +39,12 @@ from candidacy.ledger.schemas import (
     HeldBlock,
     LedgerRead,
 )
-from candidacy.paging import page, position
 from common import (
     Principal,
     Role,
     add_events,
+    cursor_position,
+    keyset_page,
     utcnow,
 )
 
@@ -422,7 +423,7 @@ async def list_expiring(
     InvalidCursorError
         The cursor is not one this list made.
     """
-    start = position(
+    start = cursor_position(
         cursor,
         _EXPIRING_CURSOR,
         lambda values: (date.fromisoformat(values[0]), uuid.UUID(values[1])),
@@ -437,7 +438,7 @@ async def list_expiring(
             position=start,
             limit=limit + 1,
         )
-    items, next_cursor = page(
+    items, next_cursor = keyset_page(
         rows, limit, _EXPIRING_CURSOR, lambda b: [str(b.expires_on), str(b.id)]
     )
     return [

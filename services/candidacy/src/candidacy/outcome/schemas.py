@@ -45,6 +45,9 @@ class EventReceipt(BaseModel):
 
     event_id: str
     duplicate: bool = Field(description="Already handled: nothing changed.")
+    ignored: bool = Field(
+        default=False, description="A type this service does not handle."
+    )
     applied: list[uuid.UUID] = Field(default_factory=list)
     skipped: dict[str, str] = Field(
         default_factory=dict,

@@ -41,18 +41,20 @@ async def handle_event(
 ) -> EventReceipt:
     """Applies a delivered CloudEvent; the same event twice changes nothing.
 
+    Events of other types are acknowledged and ignored.
+
     Raises
     ------
     InvalidEventError
-        The event is not one this service handles, or its data does not parse.
+        A report.signed event whose data does not parse.
     CatalogUnavailableError
         The catalog could not be asked: the delivery fails and the sender retries.
     """
     event_id = str(event.get("id", ""))
     if event.get("type") != REPORT_SIGNED:
-        raise InvalidEventError(
-            f"This service does not handle events of type {event.get('type')!r}; it handles {REPORT_SIGNED}."
-        )
+        # A subscriber acknowledges what it does not need: the sender's relay delivers every
+        # event it publishes and would otherwise retry this one for ever.
+        return EventReceipt(event_id=event_id, duplicate=False, ignored=True)
     try:
         report = ReportSigned.model_validate(event.get("data"))
         key = uuid.UUID(event_id)

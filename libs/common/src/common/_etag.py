@@ -1,11 +1,15 @@
-"""HTTP helpers shared by the routers: ETags from versions and If-Match."""
+"""Optimistic concurrency on versioned resources: ETags from versions, and If-Match."""
 
 from __future__ import annotations
 
-from candidacy.errors import IfMatchRequiredError
+from common._errors import PreconditionRequiredError
 
 
-def etag(version: int) -> str:
+class IfMatchRequiredError(PreconditionRequiredError):
+    code = "IF_MATCH_REQUIRED"
+
+
+def version_etag(version: int) -> str:
     """The ETag of a resource at a version."""
     return f'"{version}"'
 

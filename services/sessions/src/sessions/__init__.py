@@ -1,0 +1,1 @@
+"""The VAE sessions service."""

@@ -1,0 +1,20 @@
+"""All the sessions service's routes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from sessions.centre.router import router as centre_router
+from sessions.intake.router import router as intake_router
+from sessions.juror.router import router as juror_router
+from sessions.registration.router import router as registration_router
+from sessions.report.router import router as report_router
+from sessions.session.router import router as session_router
+
+api_router = APIRouter()
+api_router.include_router(centre_router)
+api_router.include_router(juror_router)
+api_router.include_router(session_router)
+api_router.include_router(registration_router)
+api_router.include_router(report_router)
+api_router.include_router(intake_router)

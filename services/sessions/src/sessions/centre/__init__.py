@@ -1,0 +1,1 @@
+"""Exam centres (centres d'examen), their sites and approvals (agréments)."""

@@ -1,0 +1,1 @@
+"""Demo data: an exam centre with its approvals, jurors and sessions."""

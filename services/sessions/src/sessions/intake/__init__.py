@@ -1,0 +1,1 @@
+"""Events other services deliver here: a candidate's erasure (RGPD)."""

@@ -1,0 +1,1 @@
+"""Jurors (membres de jury) and their habilitations."""

@@ -1,0 +1,1 @@
+"""Registrations (inscriptions) of admissible candidacies in exam sessions."""

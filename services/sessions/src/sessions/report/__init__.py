@@ -1,0 +1,1 @@
+"""The session report (procès-verbal): results per candidate and block, signed once."""

@@ -1,0 +1,1 @@
+"""Exam sessions (sessions d'examen), their state machine and their juries."""

@@ -1,0 +1,203 @@
+"""Request and response models of exam sessions and their juries."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Self
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from sessions.centre.schemas import RncpCode
+from sessions.session.rules import Action, JuryRole, Profile, SessionKind, State
+
+
+class PersonWrite(BaseModel):
+    """A session manager (responsable de session) or supervisor (surveillant)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: str = Field(min_length=2, max_length=200, examples=["Julien Bertrand"])
+    email: EmailStr | None = None
+
+
+class ExamSessionCreate(BaseModel):
+    """A new exam session (session d'examen), in DRAFT until scheduled."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "centre_id": "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1c20",
+                    "site_id": "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1c31",
+                    "rncp_code": "RNCP38077",
+                    "kind": "TITLE",
+                    "starts_at": "2027-03-15T08:30:00+01:00",
+                    "ends_at": "2027-03-16T17:00:00+01:00",
+                    "test_hours": 11.5,
+                    "capacity": 8,
+                    "manager": {
+                        "full_name": "Julien Bertrand",
+                        "email": "j.bertrand@example.org",
+                    },
+                    "supervisors": [{"full_name": "Inès Garnier"}],
+                }
+            ]
+        },
+    )
+
+    centre_id: uuid.UUID
+    site_id: uuid.UUID
+    rncp_code: RncpCode
+    kind: SessionKind = Field(
+        description="TITLE (session titre), CCP (blocks of a TP), CCS, DIPLOMA_JURY (jury VAE of a diploma)."
+    )
+    block_codes: list[str] | None = Field(
+        default=None,
+        max_length=60,
+        description="Blocks assessed; omitted: every block of the certification.",
+    )
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    test_hours: float = Field(
+        gt=0,
+        description="Hours of tests in all (épreuves), at most 12 over one or several days.",
+    )
+    capacity: int = Field(ge=1, le=500, description="Seats for candidates.")
+    manager: PersonWrite
+    supervisors: list[PersonWrite] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> Self:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must come after starts_at")
+        return self
+
+
+class ExamSessionUpdate(BaseModel):
+    """Changes to a session: its staff and capacity (and its dates while in DRAFT)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    test_hours: float | None = Field(default=None, gt=0)
+    capacity: int | None = Field(default=None, ge=1, le=500)
+    manager: PersonWrite | None = None
+    supervisors: list[PersonWrite] | None = Field(default=None, max_length=20)
+
+
+class JurySeatWrite(BaseModel):
+    """A juror's seat."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    juror_id: uuid.UUID
+    role: JuryRole = Field(
+        default=JuryRole.MEMBER,
+        description="MEMBER for a TP jury; PRESIDENT, TEACHER_TRAINER or PROFESSIONAL for a diploma.",
+    )
+
+
+class JuryWrite(BaseModel):
+    """The whole jury of a session (it replaces the previous one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    members: list[JurySeatWrite] = Field(max_length=20)
+
+    @field_validator("members")
+    @classmethod
+    def _each_juror_once(cls, members: list[JurySeatWrite]) -> list[JurySeatWrite]:
+        ids = [seat.juror_id for seat in members]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a juror takes one seat only")
+        return members
+
+
+class JuryDeclarationWrite(BaseModel):
+    """A juror's own declaration of links with the session's candidates (sur l'honneur)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    linked_candidacy_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        max_length=500,
+        description="Candidacies of candidates the juror knows (trainer, tutor, colleague…); empty: none.",
+    )
+
+
+class JurySeatRead(BaseModel):
+    """A juror's seat in a session's jury."""
+
+    juror_id: uuid.UUID
+    full_name: str
+    profile: Profile
+    role: JuryRole
+    declared_candidacy_ids: list[str]
+    declared_at: datetime | None
+
+
+class PersonRead(BaseModel):
+    """A member of the session's staff."""
+
+    full_name: str
+    email: str | None = None
+
+
+class SiteSummary(BaseModel):
+    """Where the session takes place."""
+
+    id: uuid.UUID
+    name: str
+    address: str
+    postal_code: str
+    city: str
+
+
+class ExamSessionRead(BaseModel):
+    """An exam session. Partners see the public calendar: no staff, no jury."""
+
+    id: uuid.UUID
+    centre_id: uuid.UUID
+    site: SiteSummary
+    rncp_code: str
+    certification_title: str
+    kind: SessionKind
+    block_codes: list[str]
+    starts_at: datetime
+    ends_at: datetime
+    test_hours: float
+    capacity: int
+    seats_left: int
+    state: State
+    region: str
+    department: str
+    registration_deadline: datetime = Field(
+        description="Registrations close, and convocations are due, at this time (one month before, Europe/Paris)."
+    )
+    manager: PersonRead | None = Field(description="Hidden from partners.")
+    supervisors: list[PersonRead] | None = Field(description="Hidden from partners.")
+    jury: list[JurySeatRead] | None = Field(description="Hidden from partners.")
+    cancelled_reason: str | None
+    allowed_actions: list[Action]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CancellationWrite(BaseModel):
+    """Why a session is cancelled."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=2, max_length=2000)
