@@ -15,9 +15,13 @@ proxy's cost dominates) with wrk at 32 connections and at 1:
 Everything runs on 127.0.0.1 and is started and stopped by the script: the catalog and the
 gateway on SQLite databases in a temporary directory, nginx with its own configuration there.
 
+With ``--upstream hello``, a hello-world FastAPI app (``bench/hello_app.py``) answers the same
+path instead of the catalog: the upstream of issue 3's reference figures.
+
 Usage (from the repository root)::
 
     .venv/bin/python bench/gateway_bench.py [--quick] [--rounds 3] [--duration 10]
+    .venv/bin/python bench/gateway_bench.py --upstream hello
 
 See bench/GATEWAY.md for what each figure means and how to read it.
 """
@@ -97,6 +101,12 @@ BUSY_MACHINE_CORES = (
     0.25  # other processes using more than this during a run are reported
 )
 
+CATALOG, HELLO = "catalog", "hello"
+UPSTREAMS = {
+    CATALOG: "the catalog (`catalog.main:app`), the document cached in memory",
+    HELLO: "a hello-world FastAPI app (`bench/hello_app.py`): a ≈ 310-byte dict serialised "
+    "by FastAPI's ordinary path",
+}
 DIRECT, NGINX, GATEWAY, GATEWAY_KEY = "direct", "nginx", "gateway", "gateway-key"
 HTTPX, HTTPX_AIOHTTP, AIOHTTP, FASTAPI = (
     "httpx",
@@ -106,7 +116,7 @@ HTTPX, HTTPX_AIOHTTP, AIOHTTP, FASTAPI = (
 )
 TARGETS = (DIRECT, NGINX, GATEWAY, GATEWAY_KEY, HTTPX, HTTPX_AIOHTTP, AIOHTTP, FASTAPI)
 LABELS = {
-    DIRECT: "direct to the catalog",
+    DIRECT: "direct to the upstream",
     NGINX: "nginx (reference proxy)",
     GATEWAY: "**gateway**, anonymous",
     GATEWAY_KEY: "**gateway**, API key",
@@ -144,6 +154,7 @@ class Settings:
     profile: int
     wait_quiet: int
     command: str
+    upstream: str = CATALOG
 
 
 def parse_settings(argv: Sequence[str]) -> Settings:
@@ -157,6 +168,13 @@ def parse_settings(argv: Sequence[str]) -> Settings:
     add("--duration", type=int, help="Seconds of each wrk run (10; quick 2).")
     add("--warmup", type=int, help="Seconds of warm-up per target (3; quick 1).")
     add("--connections", type=int, default=32, help="Connections of throughput runs.")
+    add(
+        "--upstream",
+        choices=sorted(UPSTREAMS),
+        default=CATALOG,
+        help="What answers the path: the catalog (cached document), or a hello-world "
+        "FastAPI app (bench/hello_app.py), the upstream of issue 3's reference figures.",
+    )
     add(
         "--targets",
         default=",".join(TARGETS),
@@ -204,6 +222,7 @@ def parse_settings(argv: Sequence[str]) -> Settings:
         profile=args.profile,
         wait_quiet=args.wait_quiet,
         command=" ".join(shlex.quote(a) for a in shown),
+        upstream=args.upstream,
     )
     for name in ("rounds", "duration", "warmup", "connections"):
         if getattr(settings, name) < 1:
@@ -255,21 +274,24 @@ def prepare(settings: Settings, work: Path) -> Prepared:
         "GATEWAY_ANONYMOUS_RATE_LIMIT": settings.rate_limit,
     }
     alembic = [str(BIN / "alembic"), "upgrade", "head"]
-    print("  catalog: migrating a SQLite database, loading the demo certifications …")
-    run_checked(
-        alembic,
-        env=catalog_env,
-        cwd=CATALOG_DIR,
-        timeout=300,
-        what="catalog migrations",
-    )
-    run_checked(
-        [str(BIN / "catalog"), "load-demo"],
-        env=catalog_env,
-        cwd=ROOT,
-        timeout=300,
-        what="catalog load-demo",
-    )
+    if settings.upstream == CATALOG:
+        print(
+            "  catalog: migrating a SQLite database, loading the demo certifications …"
+        )
+        run_checked(
+            alembic,
+            env=catalog_env,
+            cwd=CATALOG_DIR,
+            timeout=300,
+            what="catalog migrations",
+        )
+        run_checked(
+            [str(BIN / "catalog"), "load-demo"],
+            env=catalog_env,
+            cwd=ROOT,
+            timeout=300,
+            what="catalog load-demo",
+        )
     print("  gateway: migrating a SQLite database, creating an API client …")
     run_checked(
         alembic,
@@ -359,15 +381,24 @@ http {{
 def start_all(
     settings: Settings, prepared: Prepared, work: Path, servers: list[Server]
 ) -> dict[str, Server]:
-    """Starts the catalog, then every proxy of the run; appends each to ``servers`` at once."""
+    """Starts the upstream, then every proxy of the run; appends each to ``servers`` at once."""
     catalog_port = free_port()
-    catalog = spawn(
-        "catalog",
-        uvicorn_command("catalog.main:app", catalog_port),
-        prepared.catalog_env,
-        work / "catalog.log",
-        catalog_port,
-    )
+    if settings.upstream == HELLO:
+        catalog = spawn(
+            "hello",
+            uvicorn_command("hello_app:app", catalog_port, "--app-dir", str(BENCH_DIR)),
+            dict(os.environ),
+            work / "hello.log",
+            catalog_port,
+        )
+    else:
+        catalog = spawn(
+            "catalog",
+            uvicorn_command("catalog.main:app", catalog_port),
+            prepared.catalog_env,
+            work / "catalog.log",
+            catalog_port,
+        )
     servers.append(catalog)
     wait_ready(catalog, "/readyz")
     upstream = catalog.base_url
@@ -445,7 +476,7 @@ def check_targets(
     notes: list[str] = []
     status, _, direct_body = fetch(servers[DIRECT].base_url + PATH)
     if status != 200:
-        raise BenchError(f"the catalog answers {status} to {PATH}")
+        raise BenchError(f"the upstream answers {status} to {PATH}")
     for target in settings.targets:
         headers = (
             {"Authorization": f"Bearer {api_key}"} if target == GATEWAY_KEY else {}
@@ -453,7 +484,7 @@ def check_targets(
         status, answer, body = fetch(servers[target].base_url + PATH, headers)
         if status != 200 or body != direct_body:
             raise BenchError(
-                f"{target} answers {status} with a different document than the catalog:"
+                f"{target} answers {status} with a different document than the upstream:"
                 f"\n{body[:500]!r}\n{tail(servers[target].log)}"
             )
         if target in GATEWAYS and "ratelimit-remaining" not in answer:
@@ -461,7 +492,7 @@ def check_targets(
                 f"{target}: no RateLimit-* headers in the answer: is the limiter on?"
             )
     notes.append(
-        f"every target answers `GET {PATH}` with the catalog's {len(direct_body):,}-byte "
+        f"every target answers `GET {PATH}` with the upstream's {len(direct_body):,}-byte "
         "document, byte for byte"
     )
     if GATEWAY_KEY in settings.targets:
@@ -888,16 +919,18 @@ def render_report(
         "",
         f"Command: `{settings.command}` ({elapsed / 60:.1f} min)  ",
         f"Versions: {shown}.  ",
-        f"Machine: {found['machine']}; wrk, the catalog and the proxy share it. "
+        f"Machine: {found['machine']}; wrk, the upstream and the proxy share it. "
         f"Load average (1/5/15 min) at the start: {loads[0]}; at the end: {loads[1]}.",
         "",
-        f"`GET {PATH}` (cached in the catalog), {settings.rounds} round(s) of "
+        f"Upstream: {UPSTREAMS[settings.upstream]}.  ",
+        "",
+        f"`GET {PATH}`, {settings.rounds} round(s) of "
         f"{settings.duration} s runs of `wrk -t1 -c{c}` and `-c1` with `--latency`, every "
         "target in each round (order reversed every other round); medians over rounds. "
         "× direct and p50 − direct compare each run with the direct run of the same round.",
         "",
         "| path | conn | req/s | × direct | p50 | p50 − direct | p99 | proxy CPU/req "
-        "| catalog CPU/req | target | verdict |",
+        "| upstream CPU/req | target | verdict |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for connections in (c, 1):
@@ -937,7 +970,7 @@ def render_report(
     )
     lines += [
         "",
-        "CPU/req: CPU time (user + system) of the proxy's process (of the catalog's) during "
+        "CPU/req: CPU time (user + system) of the proxy's process (of the upstream's) during "
         f"the run ÷ requests served; wrk itself used {wrk_cpu:,.0f} µs per request at "
         f"{c} connections (median). Other processes on the machine used "
         f"{median(other):.2f} cores during a run (median; max "
@@ -996,16 +1029,17 @@ def main(argv: Sequence[str]) -> int:
     print(f"Gateway benchmark: {settings.command}")
     print("  " + ", ".join(f"{k} {v}" for k, v in found.items()))
     print(f"  load average: {load_before}")
+    hello = "-hello" if settings.upstream == HELLO else ""
     stem = (
         RESULTS_DIR
-        / f"gateway-{started_at:%Y-%m-%d}{'-quick' if settings.quick else ''}"
+        / f"gateway-{started_at:%Y-%m-%d}{hello}{'-quick' if settings.quick else ''}"
     )
     servers: list[Server] = []
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as scratch:
         work = Path(scratch)
         try:
             prepared = prepare(settings, work)
-            print("  starting the catalog and the proxies …", flush=True)
+            print(f"  starting the {settings.upstream} and the proxies …", flush=True)
             targets = start_all(settings, prepared, work, servers)
             notes = check_targets(settings, targets, prepared.api_key)
             results = measure(settings, targets, prepared.api_key, work)

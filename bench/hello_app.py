@@ -7,6 +7,11 @@ serialised by the framework), served by the same uvicorn command as the catalog:
 
 The catalog's figures are stated as ratios to this app measured in the same run, because
 absolute requests per second drift from one block of runs to the next on a shared machine.
+
+The gateway benchmark (``gateway_bench.py --upstream hello``) puts it behind the gateway instead
+of the catalog, as the hello-world FastAPI upstream of issue 3's reference figures: it answers
+the catalog's certification path (``GET /v1/certifications/{rncp_code}``) the same way as
+``/hello``, and ``GET /readyz``, which the gateway probes.
 """
 
 from __future__ import annotations
@@ -40,5 +45,13 @@ def app() -> FastAPI:
     @application.get("/hello")
     async def hello() -> dict[str, Any]:
         return GREETING
+
+    @application.get("/v1/certifications/{rncp_code}")
+    async def certification(rncp_code: str) -> dict[str, Any]:
+        return GREETING
+
+    @application.get("/readyz")
+    async def readyz() -> dict[str, str]:
+        return {"status": "ready"}
 
     return application

@@ -7,7 +7,7 @@ Served as a real process (``uvicorn --factory echo_app:create_app``, from this f
   and the size of the last request body and whether it came whole (or the connection dropped).
 - any other request: its method, path, query, headers (as received, in order), body size and
   the port it was served on. ``?status=NNN`` answers that status; the request header
-  ``x-echo-hop-by-hop`` makes it answer hop-by-hop headers too; ``?chunks=N&pause=S`` streams
+  ``x-echo-hop-by-hop`` makes it answer hop-by-hop headers too, ``x-echo-set-cookie`` a cookie; ``?chunks=N&pause=S`` streams
   N chunks, S seconds apart.
 """
 
@@ -74,6 +74,7 @@ class EchoApp:
             "port": scope["server"][1],
             "method": scope["method"],
             "path": scope["path"],
+            "raw_path": scope.get("raw_path", b"").decode("latin-1"),
             "query": scope["query_string"].decode(),
             "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in headers],
             "body_bytes": size,
@@ -81,6 +82,8 @@ class EchoApp:
         extra = [(b"x-echo-kept", b"end-to-end")]
         if any(name == b"x-echo-hop-by-hop" for name, _ in headers):
             extra += HOP_BY_HOP_ANSWER
+        if any(name == b"x-echo-set-cookie" for name, _ in headers):
+            extra.append((b"set-cookie", b"upstream-session=secret; Path=/"))
         status = int(query.get("status", "200"))
         chunks = int(query.get("chunks", "0"))
         if not chunks:

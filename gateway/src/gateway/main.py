@@ -32,6 +32,7 @@ from gateway.config import ALEMBIC_INI, SERVICE_NAME, Settings, get_settings
 from gateway.docs.merge import MergedOpenApi
 from gateway.docs.router import router as docs_router
 from gateway.docs.router import static
+from gateway.proxy.client import UpstreamClient
 from gateway.proxy.forward import Proxy
 from gateway.proxy.upstreams import Upstreams
 from gateway.ratelimit import RateLimiter
@@ -103,10 +104,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessionmaker = create_sessionmaker(engine)
         session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(
-                limit=0, limit_per_host=256, keepalive_timeout=30, ttl_dns_cache=300
+                limit=0, limit_per_host=16, keepalive_timeout=30, ttl_dns_cache=300
             ),
             auto_decompress=False,
             skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
+            # No cookie is ever kept from an upstream's answer and replayed.
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
         upstreams = Upstreams(
             settings.upstreams,
@@ -144,7 +147,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.upstreams = upstreams
         app.state.limiter = limiter
         app.state.openapi = openapi
-        app.state.proxy = Proxy(settings, upstreams, authenticator, limiter, session)
+        # Proxied calls go through the gateway's own client; aiohttp serves the probes and
+        # the OpenAPI documents.
+        client = UpstreamClient()
+        app.state.proxy = Proxy(settings, upstreams, authenticator, limiter, client)
         stop = asyncio.Event()
 
         async def refresh_openapi() -> None:
@@ -169,6 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             stop.set()
             await asyncio.gather(*background, return_exceptions=True)
+            client.close()
             await session.close()
             await engine.dispose()
 

@@ -172,6 +172,25 @@ class TestInternalToken:
         ]
 
 
+class TestRelayedAsSent:
+    async def test_the_path_reaches_the_service_as_the_caller_encoded_it(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        response = await client.get("/v1/echo/a%2Fb%20c/%2E%2E/d?q=%C3%A9&r=1")
+        echoed = response.json()
+        assert echoed["raw_path"] == "/v1/echo/a%2Fb%20c/%2E%2E/d"
+        assert echoed["query"] == "q=%C3%A9&r=1"
+
+    async def test_cookies_an_upstream_sets_go_to_the_caller_and_no_further(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        first = await client.get("/v1/echo/me", headers={"X-Echo-Set-Cookie": "1"})
+        assert first.headers["set-cookie"] == "upstream-session=secret; Path=/"
+        client.cookies.clear()
+        second = await client.get("/v1/echo/me")
+        assert "cookie" not in names(second.json())
+
+
 class TestHopByHopHeaders:
     async def test_are_stripped_on_the_way_in(self, client: httpx.AsyncClient) -> None:
         response = await client.get(

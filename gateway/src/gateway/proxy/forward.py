@@ -1,21 +1,23 @@
-"""Forwarding of /v1/ requests to the owning service: a plain ASGI app on an aiohttp client.
+"""Forwarding of /v1/ requests to the owning service: a plain ASGI app on a lean HTTP client.
 
-Measured on this machine (PERFORMANCE.md): httpx's default transport keeps ~0.07 of direct
-throughput as a proxy, an aiohttp client ~0.6; a framework route adds more per request. So
-the hot path is plain ASGI over one pooled aiohttp session.
+Measured on this machine (PERFORMANCE.md, bench/GATEWAY.md): httpx's default transport keeps
+~0.07 of direct throughput as a proxy, an aiohttp client ~0.6; a framework route adds more per
+request; aiohttp's request path itself costs three times the CPU of the gateway's own client
+(``client.py``: pooled connections, httptools). So the hot path is plain ASGI over that client,
+with the caller's headers relayed as bytes, read in one pass.
 """
 
 from __future__ import annotations
 
+import os
 import re
-import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
-import aiohttp
 import structlog
 from starlette.types import Receive, Scope, Send
 
@@ -37,6 +39,7 @@ from gateway.errors import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
+from gateway.proxy.client import UpstreamClient, UpstreamConnectionError
 from gateway.proxy.upstreams import RetryBudget, Upstream, Upstreams
 from gateway.ratelimit import RateLimiter
 
@@ -72,29 +75,25 @@ class _CallerGoneError(Exception):
 class _StreamedBody:
     """The caller's body relayed chunk by chunk, stopped past the route's limit.
 
-    aiohttp reports a failing body as a connection error: ``too_large`` and ``caller_gone`` tell
-    why. A body cut by the caller must fail the upload, never end it as if it were whole.
+    A body cut by the caller must fail the upload (the upstream connection is dropped), never
+    end it as if it were whole.
     """
 
-    __slots__ = ("_limit", "_receive", "caller_gone", "too_large")
+    __slots__ = ("_limit", "_receive")
 
     def __init__(self, receive: Receive, limit: int) -> None:
         self._receive = receive
         self._limit = limit
-        self.too_large = False
-        self.caller_gone = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         size = 0
         while True:
             message = await self._receive()
             if message["type"] == "http.disconnect":
-                self.caller_gone = True
                 raise _CallerGoneError
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self._limit:
-                self.too_large = True
                 raise _BodyTooLargeError
             if chunk:
                 yield chunk
@@ -107,13 +106,6 @@ class _Label:
     path: str
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
-
-
 @lru_cache(maxsize=256)
 def _named_by_connection(value: bytes) -> frozenset[bytes]:
     """The headers a Connection header names (hop-by-hop too), beyond the always-dropped ones."""
@@ -121,13 +113,56 @@ def _named_by_connection(value: bytes) -> frozenset[bytes]:
     return named - _HOP_BY_HOP - {b"close", b""}
 
 
-def _traceparent(scope: Scope) -> tuple[str, str]:
-    """Returns (trace id, traceparent for the upstream call), continuing the caller's trace."""
-    match = _TRACEPARENT.match(_header(scope, b"traceparent") or "")
-    trace_id, flags = (
-        (match.group(1), match.group(2)) if match else (secrets.token_hex(16), "01")
+class _Incoming:
+    """The caller's headers, read in one pass: those to forward, and those the gateway reads."""
+
+    __slots__ = (
+        "authorization",
+        "content_length",
+        "forwarded",
+        "idempotency_key",
+        "traceparent",
     )
-    return trace_id, f"00-{trace_id}-{secrets.token_hex(8)}-{flags}"
+
+    def __init__(self, headers: list[tuple[bytes, bytes]]) -> None:
+        self.authorization: str | None = None
+        self.content_length: str | None = None
+        self.idempotency_key: str | None = None
+        self.traceparent: str | None = None
+        # Relayed as they came (ASGI servers give lowercase names), never decoded.
+        forwarded: list[tuple[bytes, bytes]] = []
+        # The Connection header may name more hop-by-hop headers (RFC 9110 §7.6.1).
+        named: frozenset[bytes] = frozenset()
+        for header in headers:
+            name = header[0]
+            if name in _FROM_CLIENT_DROPPED or name.startswith(_IDENTITY_PREFIXES):
+                if name == b"authorization":
+                    if self.authorization is None:
+                        self.authorization = header[1].decode("latin-1")
+                elif name == b"traceparent":
+                    if self.traceparent is None:
+                        self.traceparent = header[1].decode("latin-1")
+                elif name == b"connection":
+                    named |= _named_by_connection(header[1])
+                continue
+            if name == b"content-length":
+                if self.content_length is None:
+                    self.content_length = header[1].decode("latin-1")
+            elif name == b"idempotency-key" and self.idempotency_key is None:
+                self.idempotency_key = header[1].decode("latin-1")
+            forwarded.append(header)
+        if named:
+            forwarded = [h for h in forwarded if h[0] not in named]
+        self.forwarded = forwarded
+
+
+def _traceparent(incoming: str | None) -> tuple[str, str]:
+    """Returns (trace id, traceparent for the upstream call), continuing the caller's trace."""
+    match = _TRACEPARENT.match(incoming) if incoming else None
+    trace_id, flags = (
+        (match.group(1), match.group(2)) if match else (os.urandom(16).hex(), "01")
+    )
+    return trace_id, f"00-{trace_id}-{os.urandom(8).hex()}-{flags}"
 
 
 class Proxy:
@@ -139,25 +174,18 @@ class Proxy:
         upstreams: Upstreams,
         authenticator: Authenticator,
         limiter: RateLimiter,
-        session: aiohttp.ClientSession,
+        client: UpstreamClient,
     ) -> None:
         self.settings = settings
         self.upstreams = upstreams
         self.authenticator = authenticator
         self.limiter = limiter
-        self.session = session
+        self.client = client
         self.budget = RetryBudget(settings.retry_budget_ratio)
         self._labels = {
             segment: _Label(f"/v1/{segment}/…") for segment in settings.routes
         }
         self._public = frozenset(settings.public_read_segments)
-        # Timeouts by whole seconds, built once: a first attempt (the usual case) reuses one.
-        self._timeouts = {
-            round(seconds): aiohttp.ClientTimeout(
-                total=seconds, sock_connect=min(2.0, seconds)
-            )
-            for seconds in {settings.timeout_seconds, *settings.route_timeouts.values()}
-        }
         self._admin = frozenset(settings.admin_segments)
 
     async def __call__(
@@ -171,8 +199,11 @@ class Proxy:
                     f"There is no resource at {scope['path']}: check the path against the API documentation."
                 )
             scope["route"] = self._labels[segment]
-            caller = await self._admit(scope, segment, extra)
-            await self._forward(scope, receive, send, segment, service, caller, extra)
+            incoming = _Incoming(scope["headers"])
+            caller = await self._admit(scope, incoming, segment, extra)
+            await self._forward(
+                scope, receive, send, segment, service, caller, incoming, extra
+            )
         except _CallerGoneError:
             return
         except ServiceError as error:
@@ -184,13 +215,19 @@ class Proxy:
             await response(scope, receive, send)
 
     async def _admit(
-        self, scope: Scope, segment: str, extra: list[tuple[bytes, bytes]]
+        self,
+        scope: Scope,
+        incoming: _Incoming,
+        segment: str,
+        extra: list[tuple[bytes, bytes]],
     ) -> Caller | None:
         client = scope.get("client")
         anonymous = f"ip:{client[0] if client else 'unknown'}"
         try:
-            caller = await self.authenticator.authenticate(
-                _header(scope, b"authorization")
+            caller = (
+                None
+                if incoming.authorization is None
+                else await self.authenticator.authenticate(incoming.authorization)
             )
         except AuthenticationError:
             # Wrong keys count against the caller's address: guessing keys costs the budget.
@@ -215,7 +252,12 @@ class Proxy:
     async def _limit(
         self, identity: str, limit: str, extra: list[tuple[bytes, bytes]]
     ) -> None:
-        decision = await self.limiter.check(identity, limit)
+        limiter = self.limiter
+        decision = (
+            limiter.check_now(identity, limit)
+            if limiter.synchronous
+            else await limiter.check(identity, limit)
+        )
         if decision is not None:
             extra.extend(decision.headers())
             if not decision.allowed:
@@ -225,29 +267,28 @@ class Proxy:
                 )
 
     def _upstream_headers(
-        self, scope: Scope, caller: Caller | None, traceparent: str
-    ) -> list[tuple[str, str]]:
-        headers: list[tuple[str, str]] = []
-        # The Connection header may name more hop-by-hop headers (RFC 9110 §7.6.1).
-        named: frozenset[bytes] = frozenset()
-        for name, value in scope["headers"]:
-            if name in _FROM_CLIENT_DROPPED or name.startswith(_IDENTITY_PREFIXES):
-                if name == b"connection":
-                    named |= _named_by_connection(value)
-                continue
-            headers.append((name.decode("latin-1"), value.decode("latin-1")))
-        if named:
-            headers = [h for h in headers if h[0].encode("latin-1") not in named]
+        self,
+        scope: Scope,
+        incoming: _Incoming,
+        caller: Caller | None,
+        traceparent: str,
+    ) -> list[tuple[bytes, bytes]]:
+        headers = incoming.forwarded
         if caller is not None:
-            headers.append(
-                ("authorization", f"Bearer {self.authenticator.internal_token(caller)}")
-            )
-        headers.append(("x-request-id", scope.get("state", {}).get("request_id", "")))
-        headers.append(("traceparent", traceparent))
+            token = self.authenticator.internal_token(caller)
+            headers.append((b"authorization", b"Bearer " + token.encode()))
+        request_id: str = scope.get("state", {}).get("request_id", "")
+        headers.append((b"x-request-id", request_id.encode()))
+        headers.append((b"traceparent", traceparent.encode()))
         client = scope.get("client")
         if client:
-            headers.append(("x-forwarded-for", client[0]))
-        headers.append(("x-forwarded-proto", scope.get("scheme", "http")))
+            headers.append((b"x-forwarded-for", client[0].encode()))
+        headers.append(
+            (
+                b"x-forwarded-proto",
+                b"https" if scope.get("scheme") == "https" else b"http",
+            )
+        )
         return headers
 
     async def _read_body(self, receive: Receive, limit: int) -> bytes:
@@ -274,20 +315,19 @@ class Proxy:
         segment: str,
         service: str,
         caller: Caller | None,
+        incoming: _Incoming,
         extra: list[tuple[bytes, bytes]],
     ) -> None:
         method: str = scope["method"]
         limit = self.settings.route_body_limits.get(
             segment, self.settings.max_body_bytes
         )
-        declared = _header(scope, b"content-length")
+        declared = incoming.content_length
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise BodyTooLargeError(
                 f"The request body is larger than the {limit:,}-byte limit of this route."
             )
-        retryable = (
-            method in _IDEMPOTENT or _header(scope, b"idempotency-key") is not None
-        )
+        retryable = method in _IDEMPOTENT or incoming.idempotency_key is not None
         small = (
             declared is not None
             and declared.isdigit()
@@ -300,9 +340,9 @@ class Proxy:
             )
         else:
             body, retryable = _StreamedBody(receive, limit), False
-        trace_id, traceparent = _traceparent(scope)
+        trace_id, traceparent = _traceparent(incoming.traceparent)
         structlog.contextvars.bind_contextvars(trace_id=trace_id)
-        headers = self._upstream_headers(scope, caller, traceparent)
+        headers = self._upstream_headers(scope, incoming, caller, traceparent)
         timeout = self.settings.route_timeouts.get(
             segment, self.settings.timeout_seconds
         )
@@ -310,11 +350,11 @@ class Proxy:
         pool = self.upstreams.pools[service]
         self.budget.deposit()
         tried: set[str] = set()
-        target = scope["path"] + (
-            f"?{scope['query_string'].decode('latin-1')}"
-            if scope["query_string"]
-            else ""
-        )
+        # The path as the caller sent it (still percent-encoded), and its query string.
+        target: bytes = scope.get("raw_path") or quote(scope["path"]).encode()
+        if scope["query_string"]:
+            target += b"?" + scope["query_string"]
+        method_bytes = method.encode()
         failure: ServiceError | None = None
         while True:
             upstream = pool.pick(time.monotonic(), tried)
@@ -336,7 +376,7 @@ class Proxy:
             try:
                 answered = await self._attempt(
                     upstream,
-                    method,
+                    method_bytes,
                     target,
                     headers,
                     body,
@@ -356,15 +396,7 @@ class Proxy:
                     f"The {service} service did not answer within {timeout:g} s; retry later.",
                     headers={"Retry-After": "5"},
                 ) from error
-            except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as error:
-                if isinstance(body, _StreamedBody) and body.caller_gone:
-                    upstream.breaker.abandon_trial()
-                    raise _CallerGoneError from error
-                if isinstance(body, _StreamedBody) and body.too_large:
-                    upstream.breaker.abandon_trial()
-                    raise BodyTooLargeError(
-                        f"The request body is larger than the {limit:,}-byte limit of this route."
-                    ) from error
+            except UpstreamConnectionError as error:
                 upstream.breaker.record_failure(time.monotonic())
                 logger.warning(
                     "upstream_failed", upstream=upstream.url, error=type(error).__name__
@@ -388,10 +420,10 @@ class Proxy:
     async def _attempt(
         self,
         upstream: Upstream,
-        method: str,
-        target: str,
-        headers: list[tuple[str, str]],
-        body: Any,
+        method: bytes,
+        target: bytes,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes | _StreamedBody,
         deadline: float,
         send: Send,
         extra: list[tuple[bytes, bytes]],
@@ -402,16 +434,10 @@ class Proxy:
 
         Returns False, having sent nothing, for a 502/503/504 when another attempt may follow.
         """
-        remaining = max(0.01, deadline - time.monotonic())
-        timeout = self._timeouts.get(round(remaining))
-        if timeout is None or timeout.total is None or timeout.total > remaining + 0.05:
-            timeout = aiohttp.ClientTimeout(
-                total=remaining, sock_connect=min(2.0, remaining)
-            )
-        async with self.session.request(
-            method, upstream.url + target, headers=headers, data=body if body != b"" else None, timeout=timeout,
-            allow_redirects=False, auto_decompress=False,
-        ) as answer:  # fmt: skip
+        answer = await self.client.request(
+            upstream.url, method, target, headers, body, deadline
+        )
+        try:
             if answer.status in _UPSTREAM_FAILURES:
                 upstream.breaker.record_failure(time.monotonic())
                 if not final:
@@ -420,7 +446,7 @@ class Proxy:
                 upstream.breaker.record_success()
             response_headers: list[tuple[bytes, bytes]] = []
             named: frozenset[bytes] = frozenset()
-            for name, value in answer.raw_headers:
+            for name, value in answer.headers:
                 lowered = name.lower()
                 if lowered in _RESPONSE_DROPPED:
                     if lowered == b"connection":
@@ -429,12 +455,14 @@ class Proxy:
                 response_headers.append((lowered, value))
             if named:
                 response_headers = [h for h in response_headers if h[0] not in named]
+            if extra:
+                response_headers += extra
             start = {
                 "type": "http.response.start",
                 "status": answer.status,
-                "headers": response_headers + extra,
+                "headers": response_headers,
             }
-            length = answer.content_length
+            length = answer.length
             if length is not None and length <= _WHOLE_ANSWER:
                 # A small answer is read whole first: one message to send, and a failure while
                 # reading is still a clean 502 (or a retry), not a cut answer.
@@ -444,11 +472,11 @@ class Proxy:
                 return True
             await send(start)
             try:
-                async for chunk in answer.content.iter_chunked(65_536):
+                async for chunk in answer.chunks():
                     await send(
                         {"type": "http.response.body", "body": chunk, "more_body": True}
                     )
-            except (aiohttp.ClientError, TimeoutError) as error:
+            except (UpstreamConnectionError, TimeoutError) as error:
                 # The answer has begun: it cannot be retried nor turned into a problem. It
                 # ends unfinished, so the server closes the connection and the caller sees
                 # the cut.
@@ -461,3 +489,5 @@ class Proxy:
                 return True
             await send({"type": "http.response.body", "body": b""})
             return True
+        finally:
+            answer.release()
