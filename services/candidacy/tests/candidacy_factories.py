@@ -272,3 +272,44 @@ async def deliver(
         content=body,
         headers={**headers, "content-type": "application/cloudevents+json"},
     )
+
+
+async def decided_candidacy(
+    client: httpx.AsyncClient,
+    auth: TokenFactory,
+    catalogue: Catalogue,
+    partner_id: str,
+    decision: str,
+    reasons: list[str] | None = None,
+    rncp_code: str = TP,
+) -> dict[str, Any]:
+    """A submitted candidacy on which its certifier took a decision (with reasons if refused)."""
+    candidacy = await submitted_candidacy(client, auth, partner_id, rncp_code)
+    response = await client.post(
+        f"/v1/candidacies/{candidacy['id']}/admissibility-decision",
+        json={
+            "decision": decision,
+            "reasons": reasons
+            if reasons is not None
+            else ([] if decision == "ADMISSIBLE" else ["Pièces manquantes."]),
+        },
+        headers={
+            **auth(Role.CERTIFIER, catalogue.certifier(rncp_code)),
+            "If-Match": f'"{candidacy["version"]}"',
+        },
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def withdraw(
+    client: httpx.AsyncClient, auth: TokenFactory, partner_id: str, candidacy_id: str
+) -> dict[str, Any]:
+    """Withdraws a candidacy for its partner and returns it."""
+    response = await client.post(
+        f"/v1/candidacies/{candidacy_id}/withdrawal",
+        json={"reason": "La candidate suspend sa démarche."},
+        headers=auth(Role.PARTNER, partner_id),
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())

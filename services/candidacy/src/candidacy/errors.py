@@ -13,6 +13,8 @@ ServiceError (common)
  ├─ BlocksAlreadyAcquiredError             422
  ├─ DecisionReasonsRequiredError           422
  ├─ InvalidEventError                      422
+ ├─ UnknownStateError                      422
+ ├─ StateWithoutEquivalentError            422
  ├─ SubmissionLimitReachedError            409
  ├─ YearlyCertificationLimitReachedError   409
  ├─ ActionNotAllowedError                  409
@@ -83,6 +85,14 @@ class DecisionReasonsRequiredError(InvalidInputError):
 
 class InvalidEventError(InvalidInputError):
     code = "INVALID_EVENT"
+
+
+class UnknownStateError(InvalidInputError):
+    code = "UNKNOWN_STATE"
+
+
+class StateWithoutEquivalentError(InvalidInputError):
+    code = "STATE_WITHOUT_EQUIVALENT"
 
 
 class SubmissionLimitReachedError(ConflictError):

@@ -20,6 +20,7 @@ from candidacy.clients.catalog import CatalogClient
 from candidacy.config import ALEMBIC_INI, SERVICE_NAME, Settings, get_settings
 from candidacy.db import IdempotencyKey, OutboxEvent
 from candidacy.ledger.service import sweep_expiries
+from candidacy.openapi import complete_openapi
 from common import (
     IdempotencyMiddleware,
     InternalTokenVerifier,
@@ -46,6 +47,12 @@ Les **candidatures VAE**: candidates (*candidats*) and their experiences, candid
 
 A partner organisation (*organisme accompagnateur*) sees only its own candidates; a certifier
 (*certificateur*) only the candidacies submitted for its certifications.
+
+**France VAE's vocabulary.** Each enum's description gives, value by value, the French term and
+the equivalent on the France VAE platform (`DOSSIER_FAISABILITE_RECEVABLE`, `REJECTED`…), saying
+where it is only approximate. The candidacy reads take `vocabulary=france-vae` to add a
+`france_vae` object in those values (and the list's `state` filter then takes France VAE's
+statuses too); `GET /v1/candidacies/vocabulary` gives the whole table as JSON.
 """
 
 
@@ -145,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     install_error_handlers(app)
+    complete_openapi(app)
 
     async def database_ready() -> None:
         async with app.state.read_sessionmaker() as db:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -47,20 +47,20 @@ class CandidacyRepository(RepositoryBase):
         self,
         principal: Principal,
         *,
-        state: str | None,
+        states: Collection[str] | None,
         rncp_code: str | None,
         candidate_id: uuid.UUID | None,
         after: uuid.UUID | None,
         limit: int,
     ) -> Sequence[Candidacy]:
-        """Lists the candidacies the caller may see, oldest first."""
+        """Lists the candidacies the caller may see, oldest first, in any of ``states``."""
         statement = (
             select(Candidacy)
             .join(Candidate, Candidate.id == Candidacy.candidate_id)
             .where(candidacy_visible_to(principal))
         )
-        if state is not None:
-            statement = statement.where(Candidacy.state == state)
+        if states is not None:
+            statement = statement.where(Candidacy.state.in_(sorted(states)))
         if rncp_code is not None:
             statement = statement.where(Candidacy.rncp_code == rncp_code)
         if candidate_id is not None:

@@ -16,6 +16,14 @@ from candidacy.candidacy.rules import (
     JuryResult,
     State,
 )
+from candidacy.candidacy.vocabulary import (
+    FranceVaeFeasibilityDecision,
+    FranceVaeInteropFeasibilityStatus,
+    FranceVaeInteropJuryResult,
+    FranceVaeJuryResult,
+    FranceVaeStatus,
+    Match,
+)
 
 RncpCode = Annotated[
     str,
@@ -144,6 +152,54 @@ class JuryOutcomeRead(BaseModel):
     recorded_at: datetime
 
 
+class FranceVaeCandidacy(BaseModel):
+    """The candidacy in France VAE's vocabulary (only with `vocabulary=france-vae`).
+
+    Our own fields keep their meaning; this object says the same in France VAE's values.
+    """
+
+    status: FranceVaeStatus = Field(
+        description="France VAE's `CandidacyStatusStep`. For a withdrawn candidacy, the step "
+        "it had reached (France VAE keeps it and records the drop-out beside it)."
+    )
+    status_match: Match = Field(
+        description="EXACT, or APPROXIMATE when France VAE has no exact equivalent of our "
+        "state and `status` is the nearest step (GET /v1/candidacies/vocabulary says why)."
+    )
+    dropped_out: bool = Field(
+        description="Candidature abandonnée: our WITHDRAWN, France VAE's `candidacyDropOut`."
+    )
+    feasibility_decision: FranceVaeFeasibilityDecision | None = Field(
+        description="Décision sur le dossier de faisabilité (France VAE's `FeasibilityStatus`): "
+        "PENDING once filed and undecided; null before the dossier is filed."
+    )
+    feasibility_status_interop: FranceVaeInteropFeasibilityStatus | None = Field(
+        description="The same in France VAE's interop API (`StatutDossierDeFaisabilite`): "
+        "EN_ATTENTE, RECEVABLE, IRRECEVABLE, INCOMPLET, or ABANDONNE once dropped out."
+    )
+    jury_result: FranceVaeJuryResult | None = Field(
+        description="Résultat du jury (France VAE's `JuryResult`, the same values as ours)."
+    )
+    jury_result_interop: FranceVaeInteropJuryResult | None = Field(
+        description="The same in France VAE's interop API (`ResultatJury`)."
+    )
+
+
+class FranceVaeTransition(BaseModel):
+    """One step of the history in France VAE's vocabulary (only with `vocabulary=france-vae`)."""
+
+    from_status: FranceVaeStatus | None = Field(
+        description="France VAE status before the step; null for the creation."
+    )
+    to_status: FranceVaeStatus | None = Field(
+        description="France VAE status after the step; a withdrawal keeps the status reached."
+    )
+    dropped_out: bool = Field(description="The step is an abandon (candidacyDropOut).")
+    feasibility_decision: FranceVaeFeasibilityDecision | None = Field(
+        description="For a décision de recevabilité, France VAE's `FeasibilityStatus`."
+    )
+
+
 class CandidacyRead(BaseModel):
     """A candidacy, its state, and what its caller may do with it now."""
 
@@ -171,6 +227,11 @@ class CandidacyRead(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
+    france_vae: FranceVaeCandidacy | None = Field(
+        default=None,
+        description="The same candidacy in France VAE's vocabulary; null unless the read asks "
+        "`vocabulary=france-vae`.",
+    )
 
 
 class TransitionRead(BaseModel):
@@ -183,3 +244,55 @@ class TransitionRead(BaseModel):
     actor_id: str = Field(description="The API client (or `system`) that acted.")
     details: dict[str, Any] | None
     occurred_at: datetime
+    france_vae: FranceVaeTransition | None = Field(
+        default=None,
+        description="The step in France VAE's vocabulary; null unless the read asks "
+        "`vocabulary=france-vae`.",
+    )
+
+
+class EquivalentRead(BaseModel):
+    """One of our values, its French term and its France VAE equivalent."""
+
+    value: str
+    french_term: str
+    france_vae: list[str] = Field(
+        description="France VAE's value(s) (GraphQL / database); empty when it has none."
+    )
+    france_vae_interop: list[str] = Field(
+        description="The value(s) in France VAE's interop API, when it has some."
+    )
+    match: Match
+    note: str | None
+
+
+class FranceVaeValueRead(BaseModel):
+    """A France VAE value, its French term and which of our values it stands for."""
+
+    value: str
+    french_term: str
+    ours: list[str] = Field(
+        description="Our values whose equivalent it is; empty when none is."
+    )
+    note: str | None = Field(description="Why none of ours matches, when none does.")
+
+
+class GlossaryRead(BaseModel):
+    """One of our enums beside the France VAE field it corresponds to."""
+
+    enum: str = Field(examples=["State"])
+    description: str
+    france_vae_field: str = Field(examples=["CandidacyStatusStep"])
+    values: list[EquivalentRead]
+    france_vae_values: list[FranceVaeValueRead] = Field(
+        description="Every value of the France VAE field, when it is an enum."
+    )
+
+
+class VocabularyRead(BaseModel):
+    """Our candidacy vocabulary beside France VAE's, for partners' integration code."""
+
+    sources: list[str] = Field(
+        description="Where France VAE's values were read (SocialGouv/reva)."
+    )
+    enums: list[GlossaryRead]

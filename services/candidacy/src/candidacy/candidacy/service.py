@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid6 import uuid7
 
+from candidacy.candidacy import vocabulary as vocab
 from candidacy.candidacy.models import Candidacy
 from candidacy.candidacy.repository import CandidacyRepository
 from candidacy.candidacy.rules import (
@@ -31,10 +32,17 @@ from candidacy.candidacy.schemas import (
     CandidacyRead,
     CandidacyUpdate,
     CertificationSnapshot,
+    EquivalentRead,
+    FranceVaeCandidacy,
+    FranceVaeTransition,
+    FranceVaeValueRead,
+    GlossaryRead,
     JuryOutcomeRead,
     SnapshotBlock,
     TransitionRead,
+    VocabularyRead,
 )
+from candidacy.candidacy.vocabulary import Vocabulary
 from candidacy.candidate.repository import CandidateRepository
 from candidacy.clients.catalog import CatalogCertification, CatalogClient
 from candidacy.config import EVENT_SOURCE
@@ -94,8 +102,47 @@ def _no_candidacy(candidacy_id: uuid.UUID) -> CandidacyNotFoundError:
     )
 
 
-def to_read(candidacy: Candidacy, actor: str) -> CandidacyRead:
-    """The candidacy as its caller sees it, with the actions the caller may take."""
+def france_vae_view(candidacy: CandidacyRead) -> FranceVaeCandidacy:
+    """The candidacy in France VAE's vocabulary (the rule is in vocabulary.py)."""
+    standing = vocab.standing(
+        candidacy.state,
+        decision=candidacy.admissibility.decision if candidacy.admissibility else None,
+        jury_result=candidacy.jury_result,
+        submitted=candidacy.submitted_at is not None,
+    )
+    return FranceVaeCandidacy(
+        status=standing.status,
+        status_match=standing.status_match,
+        dropped_out=standing.dropped_out,
+        feasibility_decision=standing.feasibility_decision,
+        feasibility_status_interop=standing.feasibility_status_interop,
+        jury_result=standing.jury_result,
+        jury_result_interop=standing.jury_result_interop,
+    )
+
+
+def france_vae_step(step: TransitionRead) -> FranceVaeTransition:
+    """One step of the history in France VAE's vocabulary."""
+    before, after = vocab.transition_statuses(step.from_state, step.to_state)
+    decision = (step.details or {}).get("decision")
+    return FranceVaeTransition(
+        from_status=before,
+        to_status=after,
+        dropped_out=step.to_state is State.WITHDRAWN,
+        feasibility_decision=vocab.feasibility_decision_of(Decision(decision))
+        if step.action is Action.DECIDE_ADMISSIBILITY and decision
+        else None,
+    )
+
+
+def to_read(
+    candidacy: Candidacy, actor: str, vocabulary: Vocabulary = Vocabulary.VAE
+) -> CandidacyRead:
+    """The candidacy as its caller sees it, with the actions the caller may take.
+
+    With vocabulary=france-vae, ``france_vae`` says the same in France VAE's values; our own
+    fields are the same in both vocabularies.
+    """
     admissibility = None
     if candidacy.decision is not None and candidacy.decided_at is not None:
         admissibility = Admissibility(
@@ -103,7 +150,7 @@ def to_read(candidacy: Candidacy, actor: str) -> CandidacyRead:
             reasons=candidacy.decision_reasons or [],
             decided_at=candidacy.decided_at,
         )
-    return CandidacyRead(
+    read = CandidacyRead(
         id=candidacy.id,
         candidate_id=candidacy.candidate_id,
         organisation_id=candidacy.organisation_id,
@@ -123,12 +170,15 @@ def to_read(candidacy: Candidacy, actor: str) -> CandidacyRead:
         created_at=candidacy.created_at,
         updated_at=candidacy.updated_at,
     )
+    if vocabulary is Vocabulary.FRANCE_VAE:
+        read.france_vae = france_vae_view(read)
+    return read
 
 
 def event_data(candidacy: Candidacy) -> dict[str, Any]:
     """The public representation an event carries (no personal data, no caller's actions)."""
     return to_read(candidacy, "none").model_dump(
-        mode="json", exclude={"allowed_actions"}
+        mode="json", exclude={"allowed_actions", "france_vae"}
     )
 
 
@@ -362,7 +412,11 @@ async def _change(
 
 
 async def get_candidacy(
-    db: AsyncSession, principal: Principal, candidacy_id: uuid.UUID
+    db: AsyncSession,
+    principal: Principal,
+    candidacy_id: uuid.UUID,
+    *,
+    vocabulary: Vocabulary = Vocabulary.VAE,
 ) -> CandidacyRead:
     """Gets a candidacy the caller may see.
 
@@ -373,14 +427,15 @@ async def get_candidacy(
     """
     async with db.begin():
         candidacy = await _load(db, principal, candidacy_id)
-    return to_read(candidacy, principal.role.value)
+    return to_read(candidacy, principal.role.value, vocabulary)
 
 
 async def list_candidacies(
     db: AsyncSession,
     principal: Principal,
     *,
-    state: State | None,
+    state: str | None,
+    vocabulary: Vocabulary = Vocabulary.VAE,
     rncp_code: str | None,
     candidate_id: uuid.UUID | None,
     cursor: str | None,
@@ -388,23 +443,29 @@ async def list_candidacies(
 ) -> tuple[list[CandidacyRead], str | None]:
     """Lists the candidacies the caller may see, oldest first.
 
+    ``state`` is one of our states or, with vocabulary=france-vae, a France VAE status too,
+    which selects the states it stands for.
+
     Raises
     ------
+    UnknownStateError, StateWithoutEquivalentError
+        ``state`` selects no state of ours.
     InvalidCursorError
         The cursor is not one this list made.
     """
+    states = vocab.states_matching(state, vocabulary) if state is not None else None
     after = cursor_position(cursor, _CURSOR, lambda values: uuid.UUID(str(values[0])))
     async with db.begin():
         rows = await CandidacyRepository(db).list_visible(
             principal,
-            state=state,
+            states=states,
             rncp_code=rncp_code,
             candidate_id=candidate_id,
             after=after,
             limit=limit + 1,
         )
     items, next_cursor = keyset_page(rows, limit, _CURSOR, lambda c: [str(c.id)])
-    return [to_read(c, principal.role.value) for c in items], next_cursor
+    return [to_read(c, principal.role.value, vocabulary) for c in items], next_cursor
 
 
 async def update_candidacy(
@@ -764,7 +825,11 @@ async def withdraw(
 
 
 async def get_history(
-    db: AsyncSession, principal: Principal, candidacy_id: uuid.UUID
+    db: AsyncSession,
+    principal: Principal,
+    candidacy_id: uuid.UUID,
+    *,
+    vocabulary: Vocabulary = Vocabulary.VAE,
 ) -> list[TransitionRead]:
     """Gets a candidacy's history, oldest first.
 
@@ -776,7 +841,7 @@ async def get_history(
     async with db.begin():
         await _load(db, principal, candidacy_id)
         steps = await CandidacyRepository(db).history(candidacy_id)
-    return [
+    history = [
         TransitionRead(
             action=Action(step.action),
             from_state=State(step.from_state) if step.from_state else None,
@@ -788,6 +853,10 @@ async def get_history(
         )
         for step in steps
     ]
+    if vocabulary is Vocabulary.FRANCE_VAE:
+        for read in history:
+            read.france_vae = france_vae_step(read)
+    return history
 
 
 async def get_outcomes(
@@ -817,3 +886,42 @@ async def get_outcomes(
         )
         for o in outcomes
     ]
+
+
+def get_vocabulary() -> VocabularyRead:
+    """Gets our candidacy vocabulary beside France VAE's (the tables of vocabulary.py)."""
+    return VocabularyRead(
+        sources=list(vocab.SOURCES),
+        enums=[_glossary(glossary) for glossary in vocab.GLOSSARIES],
+    )
+
+
+def _glossary(glossary: vocab.Glossary[Any]) -> GlossaryRead:
+    values = []
+    for value in glossary.enum:
+        term = glossary.terms[value]
+        values.append(
+            EquivalentRead(
+                value=value.value,
+                french_term=term.french,
+                france_vae=list(term.france_vae),
+                france_vae_interop=list(term.interop),
+                match=term.match,
+                note=term.note,
+            )
+        )
+    return GlossaryRead(
+        enum=glossary.enum.__name__,
+        description=(glossary.enum.__doc__ or "").strip(),
+        france_vae_field=glossary.france_vae_field,
+        values=values,
+        france_vae_values=[
+            FranceVaeValueRead(
+                value=str(value),
+                french_term=term.french,
+                ours=[ours.value for ours in glossary.ours_for(value)],
+                note=term.note,
+            )
+            for value, term in glossary.france_vae_terms.items()
+        ],
+    )

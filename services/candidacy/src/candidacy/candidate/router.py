@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Body, Query, Request, Response, status
 
+from candidacy.candidate import examples
 from candidacy.candidate import service as candidate_service
 from candidacy.candidate.schemas import (
     CandidateCreate,
@@ -26,6 +27,7 @@ from candidacy.errors import (
     ExperienceNotFoundError,
     LinkNotFoundError,
 )
+from candidacy.openapi import success
 from common import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -53,10 +55,16 @@ _AUTH = (AuthenticationError, PermissionDeniedError)
     description="Creates a candidate followed by the calling partner organisation (organisme "
     "accompagnateur), optionally with their experiences and the people linked to them. The "
     "candidate belongs to that organisation: no other partner sees it.",
-    responses=problem_responses(*_AUTH),
+    responses={
+        **success(201, "The candidate.", **examples.CANDIDATE_ANSWER),
+        **problem_responses(*_AUTH),
+    },
 )
 async def create_candidate(
-    payload: CandidateCreate, db: DbSession, principal: Partner, response: Response
+    payload: Annotated[CandidateCreate, Body(openapi_examples=examples.CREATE_BODY)],
+    db: DbSession,
+    principal: Partner,
+    response: Response,
 ) -> CandidateRead:
     created = await candidate_service.create_candidate(db, principal, payload)
     response.headers["Location"] = f"/v1/candidates/{created.id}"
@@ -67,10 +75,14 @@ async def create_candidate(
 @router.get(
     "",
     response_model=Page[CandidateSummary],
-    summary="List candidates",
-    description="Lists the candidates the caller may see: a partner its own, a certifier those "
-    "with a candidacy submitted for one of its certifications. Oldest first, by cursor.",
-    responses=problem_responses(*_AUTH, InvalidCursorError),
+    summary="List candidates (candidats)",
+    description="Lists the candidates the caller may see: a partner (organisme accompagnateur) "
+    "its own, a certifier (certificateur) those with a candidature submitted for one of its "
+    "certifications. Oldest first, by cursor.",
+    responses={
+        **success(200, "A page of candidates.", **examples.LIST_ANSWER),
+        **problem_responses(*_AUTH, InvalidCursorError),
+    },
 )
 async def list_candidates(
     request: Request,
@@ -91,10 +103,13 @@ async def list_candidates(
 @router.get(
     "/{candidate_id}",
     response_model=CandidateRead,
-    summary="Get a candidate",
-    description="A candidate with experiences and declared links. Answers 404 for a candidate "
-    "the caller may not see, as for one that does not exist.",
-    responses=problem_responses(*_AUTH, CandidateNotFoundError),
+    summary="Get a candidate (candidat)",
+    description="A candidate with experiences (expériences) and declared links (personnes "
+    "liées). Answers 404 for a candidate the caller may not see, as for one that does not exist.",
+    responses={
+        **success(200, "The candidate.", **examples.CANDIDATE_ANSWER),
+        **problem_responses(*_AUTH, CandidateNotFoundError),
+    },
 )
 async def get_candidate(
     candidate_id: uuid.UUID, db: DbSession, principal: Reader, response: Response
@@ -107,15 +122,18 @@ async def get_candidate(
 @router.patch(
     "/{candidate_id}",
     response_model=CandidateRead,
-    summary="Change a candidate's identity or contact",
+    summary="Change a candidate's identity or contact (état civil, coordonnées)",
     description="Fields left out stay as they are. Honours If-Match.",
-    responses=problem_responses(
-        *_AUTH, CandidateNotFoundError, CandidateVersionMismatchError
-    ),
+    responses={
+        **success(200, "The changed candidate.", **examples.UPDATED_ANSWER),
+        **problem_responses(
+            *_AUTH, CandidateNotFoundError, CandidateVersionMismatchError
+        ),
+    },
 )
 async def update_candidate(
     candidate_id: uuid.UUID,
-    payload: CandidateUpdate,
+    payload: Annotated[CandidateUpdate, Body(openapi_examples=examples.UPDATE_BODY)],
     db: DbSession,
     principal: Owner,
     response: Response,
@@ -163,12 +181,21 @@ async def erase_candidate(
     "/{candidate_id}/experiences",
     status_code=status.HTTP_201_CREATED,
     response_model=ExperienceRead,
-    summary="Declare an experience",
-    description="An experience of any nature: salariée, non salariée, bénévole, aidant familial.",
-    responses=problem_responses(*_AUTH, CandidateNotFoundError),
+    summary="Declare an experience (expérience)",
+    description="An experience of any nature: salariée, non salariée, bénévole, aidant familial. "
+    "A candidature cannot be submitted without one.",
+    responses={
+        **success(201, "The experience.", **examples.EXPERIENCE_ANSWER),
+        **problem_responses(*_AUTH, CandidateNotFoundError),
+    },
 )
 async def add_experience(
-    candidate_id: uuid.UUID, payload: ExperienceCreate, db: DbSession, principal: Owner
+    candidate_id: uuid.UUID,
+    payload: Annotated[
+        ExperienceCreate, Body(openapi_examples=examples.EXPERIENCE_BODY)
+    ],
+    db: DbSession,
+    principal: Owner,
 ) -> ExperienceRead:
     return await candidate_service.add_experience(db, principal, candidate_id, payload)
 
@@ -176,8 +203,12 @@ async def add_experience(
 @router.get(
     "/{candidate_id}/experiences",
     response_model=list[ExperienceRead],
-    summary="List a candidate's experiences",
-    responses=problem_responses(*_AUTH, CandidateNotFoundError),
+    summary="List a candidate's experiences (expériences)",
+    description="Every experience the candidate declared, salariée or not.",
+    responses={
+        **success(200, "The experiences.", **examples.EXPERIENCES_ANSWER),
+        **problem_responses(*_AUTH, CandidateNotFoundError),
+    },
 )
 async def list_experiences(
     candidate_id: uuid.UUID, db: DbSession, principal: Reader
@@ -188,7 +219,8 @@ async def list_experiences(
 @router.delete(
     "/{candidate_id}/experiences/{experience_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Delete an experience",
+    summary="Delete an experience (expérience)",
+    description="Removes an experience declared by mistake.",
     responses=problem_responses(
         *_AUTH, CandidateNotFoundError, ExperienceNotFoundError
     ),
@@ -206,15 +238,21 @@ async def delete_experience(
     "/{candidate_id}/links",
     status_code=status.HTTP_201_CREATED,
     response_model=LinkRead,
-    summary="Declare a person linked to the candidate",
+    summary="Declare a person linked to the candidate (personne liée)",
     description="A trainer (formateur), internship tutor (tuteur), supervisor (encadrant), "
     "colleague or personal relation: such a person may not sit on the candidate's jury, "
     "supervise the tests or manage the session. The sessions service checks juries against "
     "these declarations.",
-    responses=problem_responses(*_AUTH, CandidateNotFoundError),
+    responses={
+        **success(201, "The declared link.", **examples.LINK_ANSWER),
+        **problem_responses(*_AUTH, CandidateNotFoundError),
+    },
 )
 async def add_link(
-    candidate_id: uuid.UUID, payload: LinkCreate, db: DbSession, principal: Owner
+    candidate_id: uuid.UUID,
+    payload: Annotated[LinkCreate, Body(openapi_examples=examples.LINK_BODY)],
+    db: DbSession,
+    principal: Owner,
 ) -> LinkRead:
     return await candidate_service.add_link(db, principal, candidate_id, payload)
 
@@ -222,8 +260,13 @@ async def add_link(
 @router.get(
     "/{candidate_id}/links",
     response_model=list[LinkRead],
-    summary="List the people linked to a candidate",
-    responses=problem_responses(*_AUTH, CandidateNotFoundError),
+    summary="List the people linked to a candidate (personnes liées)",
+    description="The declared trainers, tutors, supervisors, colleagues and relations: none "
+    "may sit on the candidate's jury.",
+    responses={
+        **success(200, "The declared links.", **examples.LINKS_ANSWER),
+        **problem_responses(*_AUTH, CandidateNotFoundError),
+    },
 )
 async def list_links(
     candidate_id: uuid.UUID, db: DbSession, principal: Reader
@@ -234,7 +277,8 @@ async def list_links(
 @router.delete(
     "/{candidate_id}/links/{link_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Delete a declared link",
+    summary="Delete a declared link (personne liée)",
+    description="Removes a link declared by mistake.",
     responses=problem_responses(*_AUTH, CandidateNotFoundError, LinkNotFoundError),
 )
 async def delete_link(

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Body, Query, Request, Response, status
 
 from candidacy.candidacy.service import today_in_paris
 from candidacy.dependencies import (
@@ -22,6 +22,7 @@ from candidacy.errors import (
     CatalogUnavailableError,
     CertificationUnknownError,
 )
+from candidacy.ledger import examples
 from candidacy.ledger import service as ledger_service
 from candidacy.ledger.schemas import (
     AcquiredBlockRead,
@@ -29,6 +30,7 @@ from candidacy.ledger.schemas import (
     ExpiringBlockRead,
     LedgerRead,
 )
+from candidacy.openapi import success
 from common import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -56,9 +58,10 @@ _AUTH = (AuthenticationError, PermissionDeniedError)
     "EXPIRED. Per certification — those of the blocks and their newer versions, which inherit "
     "blocks through the catalog's correspondences — the blocks held, those remaining, and "
     "whether the certification is obtained.",
-    responses=problem_responses(
-        *_AUTH, CandidateNotFoundError, CatalogUnavailableError
-    ),
+    responses={
+        **success(200, "The candidate's ledger.", **examples.LEDGER_ANSWER),
+        **problem_responses(*_AUTH, CandidateNotFoundError, CatalogUnavailableError),
+    },
 )
 async def get_ledger(
     candidate_id: uuid.UUID,
@@ -91,21 +94,26 @@ async def get_ledger(
     "/v1/candidates/{candidate_id}/blocks",
     status_code=status.HTTP_201_CREATED,
     response_model=AcquiredBlockRead,
-    summary="Record a block granted by equivalence",
+    summary="Record a block granted by equivalence (équivalence, dispense)",
     description="A certifier of the block's certification (or an administrator) records a block "
     "granted outside a jury of this system (équivalence, dispense). Its expiry follows the "
     "certification's retention policy. Recording the same reference twice changes nothing.",
-    responses=problem_responses(
-        *_AUTH,
-        CandidateNotFoundError,
-        CertificationUnknownError,
-        BlocksNotInCertificationError,
-        CatalogUnavailableError,
-    ),
+    responses={
+        **success(201, "The acquired block.", **examples.EQUIVALENCE_ANSWER),
+        **problem_responses(
+            *_AUTH,
+            CandidateNotFoundError,
+            CertificationUnknownError,
+            BlocksNotInCertificationError,
+            CatalogUnavailableError,
+        ),
+    },
 )
 async def record_equivalence(
     candidate_id: uuid.UUID,
-    payload: EquivalenceCreate,
+    payload: Annotated[
+        EquivalenceCreate, Body(openapi_examples=examples.EQUIVALENCE_BODY)
+    ],
     db: DbSession,
     principal: CertifierOrAdmin,
     catalog: Catalog,
@@ -125,11 +133,14 @@ async def record_equivalence(
 @router.get(
     "/v1/acquired-blocks",
     response_model=Page[ExpiringBlockRead],
-    summary="Blocks of my candidates that expire soon",
-    description="The acquired blocks of the caller's candidates that expire after `after` "
-    "(today by default) and by `until` (the horizon by default), soonest first: whom to call "
-    "before a partial validation is lost.",
-    responses=problem_responses(*_AUTH, InvalidCursorError),
+    summary="Blocks of my candidates that expire soon (blocs acquis bientôt caducs)",
+    description="The acquired blocks (blocs de compétences acquis) of the caller's candidates "
+    "that expire after `after` (today by default) and by `until` (the horizon by default), "
+    "soonest first: whom to call before a validation partielle is lost.",
+    responses={
+        **success(200, "A page of expiring blocks.", **examples.EXPIRING_ANSWER),
+        **problem_responses(*_AUTH, InvalidCursorError),
+    },
 )
 async def list_expiring_blocks(
     request: Request,

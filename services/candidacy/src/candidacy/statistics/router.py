@@ -9,6 +9,8 @@ from fastapi import APIRouter, Query
 from candidacy.candidacy.schemas import RncpCode
 from candidacy.candidate.schemas import Department
 from candidacy.dependencies import AnyRole, CurrentSettings
+from candidacy.openapi import success
+from candidacy.statistics import examples
 from candidacy.statistics import service as statistics_service
 from candidacy.statistics.schemas import Dimension, StatisticsRead
 from common import (
@@ -24,12 +26,15 @@ router = APIRouter(tags=["statistics"])
 @router.get(
     "/v1/candidacies/statistics",
     response_model=StatisticsRead,
-    summary="Statistics of candidacies, without personal data",
+    summary="Statistics of candidacies, without personal data (statistiques des candidatures)",
     description="Counts of submitted candidacies by certification, level, kind, department, "
     "year, state and jury result, for the regional observatories (Carif-Oref, OREF). Groups "
     "smaller than the configured minimum are left out (secret statistique). Erased candidates "
     "still count, anonymously.",
-    responses=problem_responses(AuthenticationError, PermissionDeniedError),
+    responses={
+        **success(200, "The counts.", **examples.STATISTICS_ANSWER),
+        **problem_responses(AuthenticationError, PermissionDeniedError),
+    },
 )
 async def get_statistics(
     db: DbSession,
