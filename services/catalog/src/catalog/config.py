@@ -27,6 +27,9 @@ class Settings(BaseServiceSettings):
     # Largest RNCP export accepted by POST /v1/imports (the real zip is ~40 MB, its XML ~570 MB).
     import_max_upload_bytes: int = 1_073_741_824
     import_batch_size: int = 500
+    # Largest Certif Info correspondence CSV accepted by POST /v1/imports/certif-info (the
+    # open-data file is a few MB); the import is synchronous and keeps only (code, RNCP) pairs.
+    certif_info_max_upload_bytes: int = 64 * 1024 * 1024
     import_work_dir: Path | None = None
     # CloudEvents subscribers of the catalog's outbox (the candidacy and sessions services).
     event_subscribers: list[str] = Field(default_factory=list)

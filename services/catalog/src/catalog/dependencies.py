@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from catalog.certification.cache import DocumentCache
 from catalog.config import Settings
@@ -19,6 +19,11 @@ async def _read_db(request: Request) -> AsyncIterator[AsyncSession]:
     # Sessions connect lazily: a request answered from the cache never touches the pool.
     async with request.app.state.read_sessionmaker() as db:
         yield db
+
+
+async def _read_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.read_sessionmaker
+    return sessionmaker
 
 
 async def _cache(request: Request) -> DocumentCache:
@@ -37,6 +42,8 @@ async def _settings(request: Request) -> Settings:
 
 
 ReadDb = Annotated[AsyncSession, Depends(_read_db)]
+# For a streamed answer, which must open its own session: the request's close before it is sent.
+ReadSessions = Annotated[async_sessionmaker[AsyncSession], Depends(_read_sessionmaker)]
 Cache = Annotated[DocumentCache, Depends(_cache)]
 Runner = Annotated[ImportRunner, Depends(_runner)]
 CurrentSettings = Annotated[Settings, Depends(_settings)]

@@ -5,13 +5,15 @@ ServiceError (common)
  ├─ BlockNotFoundError                  404
  ├─ CertifierNotFoundError              404
  ├─ ImportNotFoundError                 404
+ ├─ CertifInfoCodeNotFoundError         404
  ├─ CertificationAlreadyExistsError     409
  ├─ CertificationManagedByRncpError     409
  ├─ ImportAlreadyRunningError           409
  ├─ CertificationVersionMismatchError   412
  ├─ IfMatchRequiredError                428
  ├─ ImportFileTooLargeError             413
- └─ ImportFileEmptyError                422
+ ├─ ImportFileEmptyError                422
+ └─ CertifInfoFileInvalidError          422
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ class ImportNotFoundError(NotFoundError):
     code = "IMPORT_NOT_FOUND"
 
 
+class CertifInfoCodeNotFoundError(NotFoundError):
+    code = "CERTIF_INFO_CODE_NOT_FOUND"
+
+
 class CertificationAlreadyExistsError(ConflictError):
     code = "CERTIFICATION_ALREADY_EXISTS"
 
@@ -68,3 +74,7 @@ class ImportFileTooLargeError(PayloadTooLargeError):
 
 class ImportFileEmptyError(InvalidInputError):
     code = "IMPORT_FILE_EMPTY"
+
+
+class CertifInfoFileInvalidError(InvalidInputError):
+    code = "CERTIF_INFO_FILE_INVALID"

@@ -62,9 +62,6 @@ _ROUTES: list[tuple[re.Pattern[str], _RouteLabel, Callable[[str], Hashable]]] = 
 _LIST = _RouteLabel("/v1/certifications")
 
 
-_LIST = _RouteLabel("/v1/certifications")
-
-
 class CachedReadsMiddleware:
     """Answers GET/HEAD of a cached document without entering the framework."""
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -34,6 +35,12 @@ class Certification(CatalogBase):
     source_id: Mapped[int | None] = mapped_column(
         Integer
     )  # ID_FICHE, technical id of the export
+    # Code Certif Info (Code_Diplome of the open data, code-CERTIFINFO in LHEO): up to 10 digits,
+    # hence 64 bits. A unique index, not a constraint: SQLite adds it without rebuilding the table
+    # (a rebuild would drop the full-text triggers). Set only by the Certif Info import.
+    certif_info_id: Mapped[int | None] = mapped_column(
+        BigInteger, index=True, unique=True
+    )
     title: Mapped[str] = mapped_column(String(1000))
     abbreviation_code: Mapped[str | None] = mapped_column(String(100))
     abbreviation_label: Mapped[str | None] = mapped_column(String(500))

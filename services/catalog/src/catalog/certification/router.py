@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request, status
+from fastapi import APIRouter, Body, Header, Path, Query, Request, status
 from starlette.responses import Response
 
 from catalog.certification import service as certification_service
@@ -29,9 +29,20 @@ from catalog.errors import (
     CertificationManagedByRncpError,
     CertificationNotFoundError,
     CertificationVersionMismatchError,
+    CertifInfoCodeNotFoundError,
     IfMatchRequiredError,
 )
 from catalog.http import conditional_json
+from catalog.openapi import (
+    BLOCK_EXAMPLE,
+    CERTIFICATION_EXAMPLE,
+    LINEAGE_EXAMPLE,
+    PARTNERS_EXAMPLE,
+    SUMMARY_PAGE_EXAMPLE,
+    body_examples,
+    example_responses,
+    model_example,
+)
 from common import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -70,6 +81,15 @@ _ADMIN_ERRORS = (AuthenticationError, PermissionDeniedError)
 _NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified: the If-None-Match ETag is current."}
 }
+WriteBody = Annotated[
+    CertificationWrite,
+    Body(
+        openapi_examples=body_examples(
+            "A CQPM that the RNCP export does not carry",
+            model_example(CertificationWrite),
+        )
+    ),
+]
 
 
 @router.get(
@@ -80,9 +100,13 @@ _NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
         "Lists the certifications of the catalog (fiches RNCP), filtered and searched. `q` is a "
         "French-aware full-text search over titles, abbreviations and code labels: accents and case "
         "are ignored and words match by prefix (`educ spe` finds « Éducateur spécialisé »). "
-        "Without `q` the list is sorted by RNCP code; with `q`, by relevance."
+        "Without `q` the list is sorted by RNCP code; with `q`, by relevance. "
+        "`certif_info_id` finds the certification a code Certif Info names."
     ),
-    responses=problem_responses(InvalidCursorError),
+    responses={
+        **example_responses(200, SUMMARY_PAGE_EXAMPLE),
+        **problem_responses(InvalidCursorError),
+    },
 )
 async def list_certifications(
     request: Request,
@@ -119,6 +143,15 @@ async def list_certifications(
     vae_eligible: Annotated[
         bool | None, Query(description="Only certifications open (or not) to VAE.")
     ] = None,
+    certif_info_id: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=9_999_999_999,
+            description="Code Certif Info (`code-CERTIFINFO` in LHEO).",
+            examples=[990006],
+        ),
+    ] = None,
     as_of: AsOf = None,
     sort: Annotated[
         Literal[
@@ -144,6 +177,7 @@ async def list_certifications(
         active=active,
         vae_eligible=vae_eligible,
         as_of=as_of,
+        certif_info_id=certif_info_id,
     )
     if sort == "relevance" and not q:
         sort = None
@@ -169,8 +203,12 @@ async def list_certifications(
     "/v1/certifications/{rncp_code}",
     response_model=CertificationRead,
     summary="Get a certification",
-    description="A certification (fiche RNCP) with its blocks of competences, codes, certifiers, registration dates, VAE eligibility and retention policy. Send If-None-Match to revalidate.",
-    responses={**_NOT_MODIFIED, **problem_responses(CertificationNotFoundError)},
+    description="A certification (fiche RNCP) with its blocks of competences, codes, certifiers, registration dates, VAE eligibility, retention policy and code Certif Info. Send If-None-Match to revalidate.",
+    responses={
+        **example_responses(200, CERTIFICATION_EXAMPLE),
+        **_NOT_MODIFIED,
+        **problem_responses(CertificationNotFoundError),
+    },
 )
 async def get_certification(
     request: Request,
@@ -189,11 +227,58 @@ async def get_certification(
 
 
 @router.get(
+    "/v1/certifications/by-certif-info/{certif_info_id}",
+    response_model=CertificationRead,
+    summary="Get a certification by its code Certif Info",
+    description=(
+        "The certification (fiche RNCP) that carries a **code Certif Info**, for partners "
+        "(Carif-Oref) who identify certifications by it and sometimes send no RNCP number. "
+        "Answers the certification's document itself (the same as `GET "
+        "/v1/certifications/{rncp_code}`, same ETag), not a redirect; `Content-Location` names "
+        "its canonical URL."
+    ),
+    responses={
+        **example_responses(200, CERTIFICATION_EXAMPLE),
+        **_NOT_MODIFIED,
+        **problem_responses(CertifInfoCodeNotFoundError),
+    },
+)
+async def get_certification_by_certif_info(
+    request: Request,
+    certif_info_id: Annotated[
+        int,
+        Path(
+            ge=1,
+            le=9_999_999_999,
+            description="Code Certif Info (1 to 10 digits).",
+            examples=[990006],
+        ),
+    ],
+    db: ReadDb,
+    cache: Cache,
+    as_of: AsOf = None,
+) -> Response:
+    rncp_code, rendered = await certification_service.get_certification_by_certif_info(
+        db,
+        certif_info_id,
+        as_of=as_of or certification_service.today_in_paris(),
+        cache=cache,
+    )
+    response = conditional_json(request, rendered)
+    response.headers["Content-Location"] = f"/v1/certifications/{rncp_code}"
+    return response
+
+
+@router.get(
     "/v1/certifications/{rncp_code}/blocks",
     response_model=list[BlockRead],
     summary="List a certification's blocks",
     description="The blocks of competences (blocs de compétences) of a certification, in code order.",
-    responses={**_NOT_MODIFIED, **problem_responses(CertificationNotFoundError)},
+    responses={
+        **example_responses(200, [BLOCK_EXAMPLE]),
+        **_NOT_MODIFIED,
+        **problem_responses(CertificationNotFoundError),
+    },
 )
 async def list_certification_blocks(
     request: Request, rncp_code: RncpCodePath, db: ReadDb, cache: Cache
@@ -208,7 +293,11 @@ async def list_certification_blocks(
     response_model=list[Partner],
     summary="List a certification's partner organisations",
     description="The organisations the certifier habilitates to prepare candidates and/or organise the assessment (organismes partenaires habilités), with the state of their habilitation, as the RNCP publishes them.",
-    responses={**_NOT_MODIFIED, **problem_responses(CertificationNotFoundError)},
+    responses={
+        **example_responses(200, PARTNERS_EXAMPLE),
+        **_NOT_MODIFIED,
+        **problem_responses(CertificationNotFoundError),
+    },
 )
 async def list_certification_partners(
     request: Request, rncp_code: RncpCodePath, db: ReadDb, cache: Cache
@@ -223,7 +312,10 @@ async def list_certification_partners(
     response_model=LineageRead,
     summary="Get a certification's lineage",
     description="Earlier and later versions of a certification (anciennes / nouvelles certifications), the whole chain, with the block correspondences (correspondances) declared between them.",
-    responses=problem_responses(CertificationNotFoundError),
+    responses={
+        **example_responses(200, LINEAGE_EXAMPLE),
+        **problem_responses(CertificationNotFoundError),
+    },
 )
 async def get_certification_lineage(rncp_code: RncpCodePath, db: ReadDb) -> LineageRead:
     return await certification_service.get_lineage(db, rncp_code)
@@ -234,7 +326,11 @@ async def get_certification_lineage(rncp_code: RncpCodePath, db: ReadDb) -> Line
     response_model=BlockRead,
     summary="Get a block",
     description="A block of competences (bloc de compétences) by its RNCP code, e.g. RNCP38362BC01.",
-    responses={**_NOT_MODIFIED, **problem_responses(BlockNotFoundError)},
+    responses={
+        **example_responses(200, BLOCK_EXAMPLE),
+        **_NOT_MODIFIED,
+        **problem_responses(BlockNotFoundError),
+    },
 )
 async def get_block(
     request: Request,
@@ -255,11 +351,14 @@ async def get_block(
     response_model=CertificationRead,
     summary="Create a certification (admin)",
     description="Adds a certification that the RNCP export does not carry (some CQP). Administrators only. If the RNCP export later carries the same number, the export takes it over.",
-    responses=problem_responses(CertificationAlreadyExistsError, *_ADMIN_ERRORS),
+    responses={
+        **example_responses(201, CERTIFICATION_EXAMPLE),
+        **problem_responses(CertificationAlreadyExistsError, *_ADMIN_ERRORS),
+    },
 )
 async def create_certification(
     request: Request,
-    payload: CertificationWrite,
+    payload: WriteBody,
     db: DbSession,
     read_db: ReadDb,
     cache: Cache,
@@ -276,18 +375,21 @@ async def create_certification(
     response_model=CertificationRead,
     summary="Replace a certification (admin)",
     description="Replaces a certification that an administrator keeps. `If-Match` is required. Certifications from the RNCP export cannot be replaced (the next import would undo it).",
-    responses=problem_responses(
-        CertificationNotFoundError,
-        CertificationManagedByRncpError,
-        CertificationVersionMismatchError,
-        IfMatchRequiredError,
-        *_ADMIN_ERRORS,
-    ),
+    responses={
+        **example_responses(200, CERTIFICATION_EXAMPLE),
+        **problem_responses(
+            CertificationNotFoundError,
+            CertificationManagedByRncpError,
+            CertificationVersionMismatchError,
+            IfMatchRequiredError,
+            *_ADMIN_ERRORS,
+        ),
+    },
 )
 async def replace_certification(
     request: Request,
     rncp_code: RncpCodePath,
-    payload: CertificationWrite,
+    payload: WriteBody,
     db: DbSession,
     read_db: ReadDb,
     cache: Cache,
@@ -305,17 +407,27 @@ async def replace_certification(
     response_model=CertificationRead,
     summary="Set the retention policy of acquired blocks (admin)",
     description="Sets how long a partially validated block stays acquired (durée de conservation des blocs acquis): a fixed number of years, until the certification's end date, or forever. Later RNCP imports keep it. `If-Match` is required.",
-    responses=problem_responses(
-        CertificationNotFoundError,
-        CertificationVersionMismatchError,
-        IfMatchRequiredError,
-        *_ADMIN_ERRORS,
-    ),
+    responses={
+        **example_responses(200, CERTIFICATION_EXAMPLE),
+        **problem_responses(
+            CertificationNotFoundError,
+            CertificationVersionMismatchError,
+            IfMatchRequiredError,
+            *_ADMIN_ERRORS,
+        ),
+    },
 )
 async def set_retention_policy(
     request: Request,
     rncp_code: RncpCodePath,
-    payload: RetentionWrite,
+    payload: Annotated[
+        RetentionWrite,
+        Body(
+            openapi_examples=body_examples(
+                "Blocks kept five years", model_example(RetentionWrite)
+            )
+        ),
+    ],
     db: DbSession,
     read_db: ReadDb,
     cache: Cache,

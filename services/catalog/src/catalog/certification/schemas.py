@@ -153,6 +153,11 @@ class CertificationSummary(BaseModel):
         description="Open to VAE (voie d'accès « par expérience »)."
     )
     end_date: date | None
+    certif_info_id: int | None = Field(
+        default=None,
+        description="Code Certif Info of the certification, when the catalog knows it.",
+        examples=[92891],
+    )
 
 
 class CertificationRead(BaseModel):
@@ -170,6 +175,14 @@ class CertificationRead(BaseModel):
         description="État de la fiche at the RNCP, e.g. « Publiée »."
     )
     source: Source
+    certif_info_id: int | None = Field(
+        default=None,
+        description=(
+            "Code Certif Info (référentiel des Carif-Oref et de l'Onisep; `code-CERTIFINFO` in "
+            "LHEO, `Code_Diplome` in its open data), set by the Certif Info import."
+        ),
+        examples=[92891],
+    )
     registration: Registration
     rncp_active: bool = Field(description="The RNCP's ACTIF flag at the last import.")
     active: bool = Field(description="Registered and active on `as_of`.")

@@ -63,6 +63,7 @@ from catalog.errors import (
     CertificationManagedByRncpError,
     CertificationNotFoundError,
     CertificationVersionMismatchError,
+    CertifInfoCodeNotFoundError,
     IfMatchRequiredError,
 )
 from common import (
@@ -123,6 +124,7 @@ async def _render_certification(
         registration_type=c.registration_type,
         fiche_state=c.fiche_state,
         source=Source(c.source),
+        certif_info_id=c.certif_info_id,
         registration=Registration(
             start_date=c.start_date,
             end_date=c.end_date,
@@ -207,6 +209,29 @@ async def get_certification(
         lambda: _render_certification(CertificationRepository(db), rncp_code, as_of),
         _no_certification(rncp_code),
     )
+
+
+async def get_certification_by_certif_info(
+    db: AsyncSession, certif_info_id: int, *, as_of: date, cache: DocumentCache
+) -> tuple[str, Rendered]:
+    """Gets the RNCP code and the rendered certification that carries a Certif Info code.
+
+    Raises
+    ------
+    CertifInfoCodeNotFoundError
+        No certification of the catalog carries this Certif Info code.
+    """
+    rncp_code = await CertificationRepository(db).find_rncp_code_by_certif_info(
+        certif_info_id
+    )
+    if rncp_code is None:
+        raise CertifInfoCodeNotFoundError(
+            f"No certification of the catalog carries the Certif Info code {certif_info_id}: "
+            "the correspondence may not be imported yet (POST /v1/imports/certif-info), or "
+            "the code names a certification outside the RNCP."
+        )
+    rendered = await get_certification(db, rncp_code, as_of=as_of, cache=cache)
+    return rncp_code, rendered
 
 
 async def list_blocks(
@@ -296,7 +321,7 @@ async def list_certifications(
     """
     sort = sort or ("relevance" if filters.q else "rncp_code")
     # A cursor is valid only for the ordering and filters it was made for.
-    kind = f"{sort}|{filters.q or ''}|{filters.kind}|{filters.level}|{filters.certifier_id}|{filters.nsf}|{filters.rome}|{filters.formacode}|{filters.active}|{filters.vae_eligible}|{filters.as_of}"
+    kind = f"{sort}|{filters.q or ''}|{filters.kind}|{filters.level}|{filters.certifier_id}|{filters.nsf}|{filters.rome}|{filters.formacode}|{filters.active}|{filters.vae_eligible}|{filters.as_of}|{filters.certif_info_id}"
     after = decode_cursor(cursor, _digest(kind)) if cursor else None
     today = today_in_paris()
     as_of = filters.as_of or today
@@ -316,6 +341,7 @@ async def list_certifications(
             ),
             vae_eligible=row["vae_eligible"],
             end_date=row["end_date"],
+            certif_info_id=row["certif_info_id"],
         )
         for row in page
     ]

@@ -14,6 +14,7 @@ from catalog.certifier.schemas import CertifierRead
 from catalog.dependencies import ReadDb
 from catalog.errors import CertifierNotFoundError
 from catalog.http import conditional_json
+from catalog.openapi import CERTIFIER_EXAMPLE, example_responses
 from common import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -31,7 +32,10 @@ router = APIRouter(tags=["certifiers"])
     response_model=Page[CertifierRead],
     summary="List certifiers",
     description="The certifiers (certificateurs) named by the catalog's certifications, by name.",
-    responses=problem_responses(InvalidCursorError),
+    responses={
+        **example_responses(200, {"items": [CERTIFIER_EXAMPLE], "next_cursor": None}),
+        **problem_responses(InvalidCursorError),
+    },
 )
 async def list_certifiers(
     request: Request,
@@ -61,7 +65,10 @@ async def list_certifiers(
     response_model=CertifierRead,
     summary="Get a certifier",
     description="A certifier (certificateur) by its id, with how many certifications of the catalog it owns.",
-    responses=problem_responses(CertifierNotFoundError),
+    responses={
+        **example_responses(200, CERTIFIER_EXAMPLE),
+        **problem_responses(CertifierNotFoundError),
+    },
 )
 async def get_certifier(certifier_id: uuid.UUID, db: ReadDb) -> CertifierRead:
     return await certifier_service.get_certifier(db, certifier_id)

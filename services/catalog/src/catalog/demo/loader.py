@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog.certif_info import service as certif_info_service
 from catalog.certification import service as certification_service
 from catalog.certification.schemas import CertificationWrite, CertifierWrite
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    """What loading the demo did."""
+
+    created: int
+    updated: int
+    unchanged: int
+    certif_info_linked: int
 
 
 def demo_certifications() -> list[CertificationWrite]:
@@ -35,8 +48,22 @@ def demo_certifications() -> list[CertificationWrite]:
     return payloads
 
 
-async def load_demo(db: AsyncSession) -> tuple[int, int, int]:
-    """Loads the demo certifications; returns (created, updated, unchanged)."""
-    return await certification_service.load_kept_certifications(
+def demo_certif_info_csv() -> bytes:
+    """The demo's Certif Info correspondence: fictional codes 990001… (Windows-1252, like the
+    open data), one per demo certification, and a row without RNCP code."""
+    return resources.files("catalog.demo").joinpath("certif-info.csv").read_bytes()
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+async def load_demo(db: AsyncSession) -> DemoReport:
+    """Loads the demo certifications and links their Certif Info codes; idempotent."""
+    created, updated, unchanged = await certification_service.load_kept_certifications(
         db, demo_certifications()
     )
+    report = await certif_info_service.import_certif_info(
+        db, _once(demo_certif_info_csv())
+    )
+    return DemoReport(created, updated, unchanged, report.linked)

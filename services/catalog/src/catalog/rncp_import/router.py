@@ -18,6 +18,11 @@ from catalog.errors import (
     ImportFileTooLargeError,
     ImportNotFoundError,
 )
+from catalog.openapi import (
+    IMPORT_JOB_EXAMPLE,
+    RNCP_EXPORT_XML_EXAMPLE,
+    example_responses,
+)
 from catalog.rncp_import.models import ImportJob
 from catalog.rncp_import.schemas import (
     ImportJobRead,
@@ -29,18 +34,45 @@ from common import AuthenticationError, PermissionDeniedError, problem_responses
 
 router = APIRouter(tags=["imports"])
 
+_EXPORT_DATASET = "https://www.data.gouv.fr/fr/datasets/repertoire-national-des-certifications-professionnelles-et-repertoire-specifique/"
+_ZIP_EXAMPLES = {
+    "export": {
+        "summary": "The zip France compétences publishes every day",
+        "externalValue": _EXPORT_DATASET,
+    }
+}
 _UPLOAD_BODY = {
     "requestBody": {
         "required": True,
         "description": "The RNCP export as published by France compétences: the zip (export-fiches-rncp-v4-1-AAAA-MM-JJ.zip) or its XML.",
         "content": {
-            "application/zip": {"schema": {"type": "string", "format": "binary"}},
-            "application/xml": {"schema": {"type": "string", "format": "binary"}},
+            "application/zip": {
+                "schema": {"type": "string", "format": "binary"},
+                "examples": _ZIP_EXAMPLES,
+            },
+            "application/xml": {
+                "schema": {"type": "string", "format": "binary"},
+                "example": RNCP_EXPORT_XML_EXAMPLE,
+            },
             "application/octet-stream": {
-                "schema": {"type": "string", "format": "binary"}
+                "schema": {"type": "string", "format": "binary"},
+                "examples": _ZIP_EXAMPLES,
             },
         },
     }
+}
+_QUEUED_JOB = {
+    **IMPORT_JOB_EXAMPLE,
+    "status": "QUEUED",
+    "progress": {
+        **IMPORT_JOB_EXAMPLE["progress"],
+        "fiches_read": 0,
+        "bytes_read": 0,
+        "percent": 0.0,
+    },
+    "report": None,
+    "started_at": None,
+    "finished_at": None,
 }
 
 
@@ -81,13 +113,16 @@ def _read(job: ImportJob, live: ImportProgress | None) -> ImportJobRead:
         "One import runs at a time."
     ),
     openapi_extra=_UPLOAD_BODY,
-    responses=problem_responses(
-        ImportAlreadyRunningError,
-        ImportFileTooLargeError,
-        ImportFileEmptyError,
-        AuthenticationError,
-        PermissionDeniedError,
-    ),
+    responses={
+        **example_responses(202, _QUEUED_JOB),
+        **problem_responses(
+            ImportAlreadyRunningError,
+            ImportFileTooLargeError,
+            ImportFileEmptyError,
+            AuthenticationError,
+            PermissionDeniedError,
+        ),
+    },
 )
 async def create_import(
     request: Request,
@@ -146,7 +181,10 @@ async def create_import(
     response_model=list[ImportJobRead],
     summary="List recent imports (admin)",
     description="The latest RNCP imports, newest first, with their status, progress and report.",
-    responses=problem_responses(AuthenticationError, PermissionDeniedError),
+    responses={
+        **example_responses(200, [IMPORT_JOB_EXAMPLE]),
+        **problem_responses(AuthenticationError, PermissionDeniedError),
+    },
 )
 async def list_imports(
     runner: Runner, _admin: Admin, limit: Annotated[int, Query(ge=1, le=100)] = 20
@@ -161,9 +199,12 @@ async def list_imports(
     response_model=ImportJobRead,
     summary="Follow an import (admin)",
     description="Status, progress and, once finished, the report (created / updated / unchanged / skipped with reasons) or the error.",
-    responses=problem_responses(
-        ImportNotFoundError, AuthenticationError, PermissionDeniedError
-    ),
+    responses={
+        **example_responses(200, IMPORT_JOB_EXAMPLE),
+        **problem_responses(
+            ImportNotFoundError, AuthenticationError, PermissionDeniedError
+        ),
+    },
 )
 async def get_import(
     import_id: uuid.UUID, runner: Runner, _admin: Admin

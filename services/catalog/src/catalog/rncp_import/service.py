@@ -286,6 +286,25 @@ class ImportRunner:
         job.status, job.error, job.report = status, error, report
         job.active_slot, job.finished_at, job.updated_at = None, now, now
 
+    async def ensure_idle(self) -> None:
+        """Checks that no RNCP import is queued or running (its transaction would block others).
+
+        Raises
+        ------
+        ImportAlreadyRunningError
+            An RNCP import is queued or running.
+        """
+        await self.recover()
+        async with self._read_sessionmaker() as db:
+            running = await db.scalar(
+                select(ImportJob.id).where(ImportJob.active_slot.is_not(None))
+            )
+        if running is not None:
+            raise ImportAlreadyRunningError(
+                f"The RNCP import {running} is running: follow it with GET /v1/imports/{running} "
+                "and try again when it has finished."
+            )
+
     async def submit(
         self, path: Path, *, size: int, file_name: str | None, requested_by: str | None
     ) -> ImportJob:

@@ -1,0 +1,1 @@
+"""The Certif Info ↔ RNCP correspondence: its CSV reader, import and admin endpoint."""
