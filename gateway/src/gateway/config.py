@@ -27,6 +27,8 @@ DEFAULT_ROUTES = {
     "exam-centres": "sessions",
     "jurors": "sessions",
     "exam-sessions": "sessions",
+    "webhook-subscriptions": "webhooks",
+    "webhook-event-types": "webhooks",
 }
 
 
@@ -42,6 +44,7 @@ class Settings(BaseServiceSettings):
             "catalog": ["http://127.0.0.1:8001"],
             "candidacy": ["http://127.0.0.1:8002"],
             "sessions": ["http://127.0.0.1:8003"],
+            "webhooks": ["http://127.0.0.1:8004"],
         }
     )
     routes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ROUTES))
@@ -64,7 +67,15 @@ class Settings(BaseServiceSettings):
     anonymous_rate_limit: str = "600/minute"
 
     timeout_seconds: float = 10.0
-    route_timeouts: dict[str, float] = Field(default_factory=lambda: {"imports": 600.0})
+    # Deadlines over the whole exchange, by first path segment or first two ("a/b"): imports
+    # upload large files; the LHEO exports stream the whole catalog or calendar.
+    route_timeouts: dict[str, float] = Field(
+        default_factory=lambda: {
+            "imports": 600.0,
+            "certifications/lheo": 300.0,
+            "exam-sessions/lheo": 300.0,
+        }
+    )
     max_body_bytes: int = 1_048_576
     route_body_limits: dict[str, int] = Field(
         default_factory=lambda: {"imports": 1_073_741_824}

@@ -55,7 +55,8 @@ async def faults(echo: EchoProcess) -> AsyncIterator[dict[str, FaultProxy]]:
 async def gateway(
     gateways: GatewayLauncher, echo: EchoProcess, faults: dict[str, FaultProxy]
 ) -> RunningGateway:
-    """A gateway with small breaker settings and a 1 s deadline (0.5 s on /v1/slow)."""
+    """A gateway with small breaker settings and a 1 s deadline (0.5 s on /v1/slow, 2.5 s
+    on /v1/slow/export)."""
     upstreams = {name: [proxy.url] for name, proxy in faults.items()}
     # The cut scenario has a healthy second upstream, where a wrong retry would land.
     upstreams["cut"].append(echo.url)
@@ -66,7 +67,7 @@ async def gateway(
         breaker_failure_threshold=FAILURE_THRESHOLD,
         breaker_reset_seconds=RESET_SECONDS,
         timeout_seconds=1.0,
-        route_timeouts={"slow": 0.5},
+        route_timeouts={"slow": 0.5, "slow/export": 2.5},
         readiness_interval_seconds=3600,
     )
 
@@ -212,6 +213,16 @@ class TestUpstreamFailureAnswers:
         assert_problem(response, 504, "UPSTREAM_TIMEOUT")
         assert "0.5 s" in response.json()["detail"]
         assert elapsed < 1.5
+
+    async def test_a_deeper_route_has_its_own_timeout(
+        self, client: httpx.AsyncClient, faults: dict[str, FaultProxy]
+    ) -> None:
+        await faults["slow"].set(delay(1.0))
+        exported = await client.get("/v1/slow/export", params={"format": "lheo"})
+        other = await client.get("/v1/slow/x")
+        assert exported.status_code == 200, exported.text
+        assert_problem(other, 504, "UPSTREAM_TIMEOUT")
+        assert "0.5 s" in other.json()["detail"]
 
     async def test_an_answer_cut_midway_is_cut_for_the_caller_and_not_retried(
         self,

@@ -132,7 +132,7 @@ class TestNextLink:
         headers = next_link(url, "abc")
 
         assert headers == {
-            "Link": '<http://test/v1/certifications?level=5&limit=10&cursor=abc>; rel="next"'
+            "Link": '</v1/certifications?level=5&limit=10&cursor=abc>; rel="next"'
         }
 
     def test_replaces_the_current_cursor(self) -> None:
@@ -140,7 +140,9 @@ class TestNextLink:
 
         headers = next_link(url, "new")
 
-        target = httpx.URL(headers["Link"].removeprefix("<").split(">;")[0])
+        target = httpx.URL("http://test").join(
+            headers["Link"].removeprefix("<").split(">;")[0]
+        )
         assert sorted(target.params.multi_items()) == [
             ("cursor", "new"),
             ("limit", "10"),

@@ -6,7 +6,14 @@ import uuid
 from datetime import datetime
 
 from limits import parse
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    field_validator,
+    model_validator,
+)
 
 from common import Role
 
@@ -65,8 +72,25 @@ class ApiClientCreate(BaseModel):
         return self
 
 
+_CLIENT_EXAMPLE: dict[str, JsonValue] = {
+    "id": "0190c7f2-9b1e-7d4a-8c3f-5e6a7b8c9d01",
+    "name": "Carif-Oref Occitanie",
+    "role": "partner",
+    "organisation_id": "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1c10",
+    "scopes": [],
+    "rate_limit": "600/minute",
+    "key_id": "k7Qp2xWm",
+    "active": True,
+    "created_at": "2026-11-02T09:15:00Z",
+    "rotated_at": "2026-11-20T14:02:11Z",
+    "revoked_at": None,
+}
+
+
 class ApiClientRead(BaseModel):
     """An API client (never its key)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_CLIENT_EXAMPLE]})
 
     id: uuid.UUID
     name: str
@@ -85,6 +109,15 @@ class ApiClientRead(BaseModel):
 
 class ApiClientWithKey(ApiClientRead):
     """An API client with its new key, shown only in this answer."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                _CLIENT_EXAMPLE
+                | {"api_key": "vae_k7Qp2xWm_Yt3vN8sLq0RzH5cJw1bXe6dKf9gMa4uPi2o"}
+            ]
+        }
+    )
 
     api_key: str = Field(
         description="Send it as `Authorization: Bearer <api_key>`. It is shown once: store it now."

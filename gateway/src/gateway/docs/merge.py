@@ -158,7 +158,10 @@ def _rename(
     renamed: dict[str, Any] = orjson.loads(text)
     components = renamed.get("components", {})
     for (section, old), new in renames.items():
-        components[section][new] = components[section].pop(old)
+        component = components[section][new] = components[section].pop(old)
+        if section == "schemas" and "title" in component:
+            # Generators name types after the title: keep it as unique as the name.
+            component["title"] = new
     return renamed
 
 

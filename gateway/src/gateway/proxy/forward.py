@@ -187,6 +187,17 @@ class Proxy:
         }
         self._public = frozenset(settings.public_read_segments)
         self._admin = frozenset(settings.admin_segments)
+        # Timeouts of deeper paths ("certifications/lheo"): looked up only if any is set.
+        self._nested_timeouts = any("/" in key for key in settings.route_timeouts)
+
+    def _timeout(self, path: str, segment: str) -> float:
+        """The route's deadline in seconds: its first two path segments', else the first's."""
+        timeouts = self.settings.route_timeouts
+        if self._nested_timeouts:
+            nested = "/".join(path[4:].split("/", 2)[:2])
+            if nested in timeouts:
+                return timeouts[nested]
+        return timeouts.get(segment, self.settings.timeout_seconds)
 
     async def __call__(
         self, scope: Scope, receive: Receive, send: Send, segment: str
@@ -343,9 +354,7 @@ class Proxy:
         trace_id, traceparent = _traceparent(incoming.traceparent)
         structlog.contextvars.bind_contextvars(trace_id=trace_id)
         headers = self._upstream_headers(scope, incoming, caller, traceparent)
-        timeout = self.settings.route_timeouts.get(
-            segment, self.settings.timeout_seconds
-        )
+        timeout = self._timeout(scope["path"], segment)
         deadline = time.monotonic() + timeout
         pool = self.upstreams.pools[service]
         self.budget.deposit()

@@ -70,10 +70,16 @@ def decode_cursor(cursor: str, kind: str) -> list[Any]:
 
 
 def next_link(url: URL, next_cursor: str | None) -> dict[str, str]:
-    """Returns the ``Link: rel="next"`` header for a page, or nothing on the last page."""
+    """Returns the ``Link: rel="next"`` header for a page, or nothing on the last page.
+
+    The target is a path with its query (a relative reference, RFC 8288 §3.2): callers
+    resolve it against the URL they asked, so through the gateway it leads back to the
+    gateway, never to the service's own address.
+    """
     if next_cursor is None:
         return {}
-    return {"Link": f'<{url.include_query_params(cursor=next_cursor)}>; rel="next"'}
+    target = url.include_query_params(cursor=next_cursor)
+    return {"Link": f'<{target.path}?{target.query}>; rel="next"'}
 
 
 def cursor_position(
