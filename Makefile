@@ -7,7 +7,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
-SERVICES := catalog candidacy sessions
+SERVICES := catalog candidacy sessions webhooks
 PROCESSES := $(foreach s,$(SERVICES),services/$(s)) gateway
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
@@ -60,6 +60,12 @@ revision: setup ## make revision SERVICE=catalog MESSAGE="add something" (SERVIC
 
 bench: setup ## catalog benchmark (needs PostgreSQL and wrk); see bench/README.md
 	$(BIN)/python bench/catalog_bench.py
+
+.PHONY: client
+client: setup ## generate the Python client of a running gateway (GATEWAY_URL, default http://127.0.0.1:8000) into clients/python/
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/openapi-python-client generate \
+		--url "$${GATEWAY_URL:-http://127.0.0.1:8000}/openapi.json" \
+		--config docs/partners/openapi-python-client.yaml --meta uv --output-path clients/python --overwrite
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .run .pytest_cache .mypy_cache .ruff_cache

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from cryptography.fernet import Fernet
 
 from common import (
     Role,
@@ -33,6 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 RUN_DIR = ROOT / ".run"
 BIN = Path(sys.executable).parent
 HOST = os.environ.get("RUN_HOST", "127.0.0.1")
+# Where the services' relays deliver events for partners' webhook subscriptions.
+WEBHOOKS_INTAKE = f"http://{HOST}:8004/internal/events"
 
 
 @dataclass(frozen=True)
@@ -74,12 +77,17 @@ class Service:
             env[f"{self.prefix}_INTERNAL_TOKEN_PUBLIC_KEY_FILE"] = str(
                 keys / "internal-token.pub.pem"
             )
+        if self.name == "catalog":
+            # Its events (certifications created, updated, deactivated) reach partners' webhooks.
+            env.setdefault("CATALOG_EVENT_SUBSCRIBERS", json.dumps([WEBHOOKS_INTAKE]))
+            env.setdefault("CATALOG_EVENT_SIGNING_SECRET", event_secret(keys))
         if self.name == "candidacy":
             env.setdefault("CANDIDACY_CATALOG_URL", f"http://{HOST}:8001")
-            # Its events (a candidate's erasure) reach the sessions service, signed.
+            # Its events reach the sessions service (a candidate's erasure) and partners'
+            # webhooks, signed.
             env.setdefault(
                 "CANDIDACY_EVENT_SUBSCRIBERS",
-                json.dumps([f"http://{HOST}:8003/internal/events"]),
+                json.dumps([f"http://{HOST}:8003/internal/events", WEBHOOKS_INTAKE]),
             )
             env.setdefault("CANDIDACY_EVENT_SIGNING_SECRET", event_secret(keys))
             # The demo holds a handful of candidacies: show them in the statistics.
@@ -92,20 +100,31 @@ class Service:
             # Signed reports reach the candidacy service through the outbox relay.
             env.setdefault(
                 "SESSIONS_EVENT_SUBSCRIBERS",
-                json.dumps([f"http://{HOST}:8002/internal/events"]),
+                json.dumps([f"http://{HOST}:8002/internal/events", WEBHOOKS_INTAKE]),
             )
             env.setdefault("SESSIONS_EVENT_SIGNING_SECRET", event_secret(keys))
             env.setdefault("SESSIONS_EVENT_SECRETS", json.dumps([event_secret(keys)]))
+        if self.name == "webhooks":
+            env.setdefault("WEBHOOKS_EVENT_SECRETS", json.dumps([event_secret(keys)]))
+            # A local run may deliver to a receiver on this machine (plain HTTP on loopback);
+            # elsewhere targets are HTTPS on public addresses only.
+            env.setdefault("WEBHOOKS_ALLOW_HTTP", "true")
+            env.setdefault("WEBHOOKS_ALLOWED_NETWORKS", json.dumps(["127.0.0.0/8"]))
+            env.setdefault("WEBHOOKS_SECRET_ENCRYPTION_KEY", encryption_key(keys))
         return env
 
 
+# Started in this order: the webhooks service first, so that the others' first events
+# (the demo data) reach it at once.
 SERVICES = [
+    Service("webhooks", 8004),
     Service("catalog", 8001),
     Service("candidacy", 8002),
     Service("sessions", 8003),
     Service("gateway", 8000),
 ]
 GATEWAY = SERVICES[-1]
+WITH_DEMO_DATA = frozenset({"catalog", "candidacy", "sessions"})
 # Demo organisations the demo keys act for (the candidacy and sessions demo data use them).
 DEMO_PARTNER = "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1c10"
 DEMO_EXAM_CENTRE = "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1c20"
@@ -129,6 +148,15 @@ def event_secret(keys: Path) -> str:
     path = keys / "events.secret"
     if not path.exists():
         path.write_text(generate_event_signing_secret())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def encryption_key(keys: Path) -> str:
+    """Returns the key that encrypts the webhook subscriptions' secrets at rest, made on first run."""
+    path = keys / "webhooks.fernet"
+    if not path.exists():
+        path.write_text(Fernet.generate_key().decode())
         path.chmod(0o600)
     return path.read_text().strip()
 
@@ -185,7 +213,7 @@ def prepare(service: Service, env: dict[str, str]) -> None:
     subprocess.run(
         migrate, cwd=service.folder, env=env, check=True, stderr=subprocess.DEVNULL
     )
-    if service is not GATEWAY:
+    if service.name in WITH_DEMO_DATA:
         print(f"· {service.name}: loading the demo data", flush=True)
         subprocess.run([BIN / service.name, "load-demo"], env=env, check=True)
 

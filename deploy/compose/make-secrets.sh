@@ -7,7 +7,8 @@
 #   FORCE=1 deploy/compose/make-secrets.sh    # overwrites; the PostgreSQL volume keeps the old
 #                                             # passwords: `docker compose down -v` first
 #
-# Never commit the file: it holds the internal-token private key and every shared secret.
+# Never commit the file: it holds the internal-token private key, every shared secret and the
+# key that encrypts the webhook subscriptions' secrets in the webhooks database.
 set -eu
 
 root=$(CDPATH='' cd -- "$(dirname -- "$0")/../.." && pwd)
@@ -28,6 +29,8 @@ pem_line() { awk 'BEGIN { ORS = "" } { print $0 "\\n" }' "$1"; }
 whsec() { printf 'whsec_%s' "$(openssl rand -base64 32 | tr -d '\n')"; }
 # Hexadecimal: safe inside a database URL without escaping.
 password() { openssl rand -hex 24; }
+# Fernet key: 32 random bytes in URL-safe base64 (what Fernet.generate_key() returns).
+fernet_key() { openssl rand -base64 32 | tr -d '\n' | tr '/+' '_-'; }
 
 openssl genpkey -algorithm ed25519 -out "$work/internal-token.pem" 2>/dev/null
 openssl pkey -in "$work/internal-token.pem" -pubout -out "$work/internal-token.pub.pem"
@@ -39,12 +42,15 @@ POSTGRES_PASSWORD=$(password)
 CATALOG_DB_PASSWORD=$(password)
 CANDIDACY_DB_PASSWORD=$(password)
 SESSIONS_DB_PASSWORD=$(password)
+WEBHOOKS_DB_PASSWORD=$(password)
 GATEWAY_DB_PASSWORD=$(password)
 API_KEY_PEPPER=$(openssl rand -hex 32)
 INTERNAL_TOKEN_PRIVATE_KEY="$(pem_line "$work/internal-token.pem")"
 INTERNAL_TOKEN_PUBLIC_KEY="$(pem_line "$work/internal-token.pub.pem")"
+CATALOG_EVENTS_SECRET=$(whsec)
 SESSIONS_EVENTS_SECRET=$(whsec)
 CANDIDACY_EVENTS_SECRET=$(whsec)
+WEBHOOKS_SECRET_ENCRYPTION_KEY=$(fernet_key)
 ENV
 mv "$target.tmp" "$target"
 echo "wrote $target"

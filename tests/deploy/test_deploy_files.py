@@ -1,16 +1,20 @@
 """The deployment files, checked by reading them: no Docker engine nor cluster is needed.
 
-- The Dockerfiles: a uv builder stage and a slim runtime stage, non-root, a HEALTHCHECK on
-  /livez, the process's port, uvicorn with forwarded headers trusted only as configured, and
-  only what runs (src, alembic.ini, migrations) copied from a context that .dockerignore keeps
-  free of secrets.
+- The Dockerfiles: a uv builder stage (with every workspace member's pyproject.toml) and a
+  slim runtime stage, non-root, a HEALTHCHECK on /livez, the process's port, uvicorn with
+  forwarded headers trusted only as configured, and only what runs (src, alembic.ini,
+  migrations) copied from a context that .dockerignore keeps free of secrets.
 - docker-compose.yml: valid against the Compose Specification schema (vendored by
-  check-jsonschema), a migration step before each process, health checks and the env wiring;
-  the environment it gives each process starts that process's Settings in production.
+  check-jsonschema), a migration step before each process, health checks and the env wiring
+  (every service's events reach the webhooks service, which verifies each signer's secret);
+  the environment it gives each process starts that process's Settings in production, with
+  the webhooks service's production target policy (https only, no private networks).
 - deploy/k8s: every manifest valid against the Kubernetes schemas (kubernetes-validate, strict,
   pinned version), probes, resources and non-root pods, a migration Job per process with the
   Deployment's image and settings, HPA and PDB, Secret references only; the environment built
   from the ConfigMaps and the Secret keys starts each process's Settings in production.
+- docs/deployment.md: creates every Secret key the manifests read; its YAML examples are valid
+  Kubernetes objects.
 
 Each rule is a function returning the problems it finds; the tests at the end break a copy of
 the real files and check that the rule notices.
@@ -26,6 +30,7 @@ import re
 import shutil
 import stat
 import subprocess
+import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -38,6 +43,7 @@ import kubernetes_validate
 import pytest
 import yaml
 from check_jsonschema.builtin_schemas import get_builtin_schema
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -51,6 +57,7 @@ from common import Environment
 from common.testing import in_ci
 from gateway.config import Settings as GatewaySettings
 from sessions.config import Settings as SessionsSettings
+from webhooks.config import Settings as WebhooksSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -66,7 +73,7 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 UNPREFIXED = {"FORWARDED_ALLOW_IPS"}
 # Names of settings that hold secrets: never a literal in a manifest or a ConfigMap.
 SECRET_NAME = re.compile(
-    r"(DATABASE_URL|PEPPER|SECRETS?|PASSWORD|PRIVATE_KEY|TOKEN_PUBLIC_KEY)$"
+    r"(DATABASE_URL|PEPPER|SECRETS?|PASSWORD|PRIVATE_KEY|TOKEN_PUBLIC_KEY|ENCRYPTION_KEYS?)$"
 )
 
 
@@ -92,10 +99,14 @@ PROCESSES = [
     Process("catalog", "services/catalog", 8001, CatalogSettings),
     Process("candidacy", "services/candidacy", 8002, CandidacySettings),
     Process("sessions", "services/sessions", 8003, SessionsSettings),
+    Process("webhooks", "services/webhooks", 8004, WebhooksSettings),
     Process("gateway", "gateway", 8000, GatewaySettings),
 ]
 BY_NAME = {process.name: process for process in PROCESSES}
 SERVICES = [process for process in PROCESSES if process.name != "gateway"]
+# The services whose outbox relays deliver their events, signed, to the others' /internal/events
+# (the webhooks service receives every one of them and forwards them to partners).
+EVENT_SOURCES = ["catalog", "candidacy", "sessions"]
 ids = [process.name for process in PROCESSES]
 
 
@@ -144,6 +155,16 @@ def settings_problems(
         problems.append(f"{process.name} does not run in production")
     if not settings.database_url.startswith("postgresql+asyncpg://"):
         problems.append(f"{process.name}'s database is not PostgreSQL (asyncpg)")
+    if process.name == "webhooks":
+        # Partners' endpoints: https only, never an address of the deployment's own networks.
+        if settings.allow_http:
+            problems.append("webhooks delivers to http:// targets")
+        if settings.allowed_networks:
+            problems.append(
+                f"webhooks delivers to the networks {settings.allowed_networks}"
+            )
+        if settings.clock_offset_seconds:
+            problems.append("webhooks runs with a moved clock")
     return problems
 
 
@@ -166,22 +187,37 @@ def wiring_problems(env: dict[str, dict[str, str]], ports: dict[str, int]) -> li
         target(env["candidacy"]["CANDIDACY_CATALOG_URL"])
         target(env["sessions"]["SESSIONS_CATALOG_URL"])
         target(env["sessions"]["SESSIONS_CANDIDACY_URL"])
-        candidacy_subscribers = json.loads(
-            env["candidacy"]["CANDIDACY_EVENT_SUBSCRIBERS"]
-        )
-        sessions_subscribers = json.loads(env["sessions"]["SESSIONS_EVENT_SUBSCRIBERS"])
+        subscribers = {
+            source: json.loads(env[source][f"{source.upper()}_EVENT_SUBSCRIBERS"])
+            for source in EVENT_SOURCES
+        }
+        signing = {
+            source: env[source][f"{source.upper()}_EVENT_SIGNING_SECRET"]
+            for source in EVENT_SOURCES
+        }
+        candidacy_subscribers = subscribers["candidacy"]
+        sessions_subscribers = subscribers["sessions"]
         upstreams = json.loads(env["gateway"]["GATEWAY_UPSTREAMS"])
         storage = env["gateway"]["GATEWAY_RATE_LIMIT_STORAGE_URL"]
         candidacy_secrets = json.loads(env["candidacy"]["CANDIDACY_EVENT_SECRETS"])
         sessions_secrets = json.loads(env["sessions"]["SESSIONS_EVENT_SECRETS"])
-        sessions_signing = env["sessions"]["SESSIONS_EVENT_SIGNING_SECRET"]
-        candidacy_signing = env["candidacy"]["CANDIDACY_EVENT_SIGNING_SECRET"]
+        webhooks_secrets = json.loads(env["webhooks"]["WEBHOOKS_EVENT_SECRETS"])
+        sessions_signing = signing["sessions"]
+        candidacy_signing = signing["candidacy"]
     except (KeyError, json.JSONDecodeError) as error:
         return [f"missing or malformed wiring: {error!r}"]
-    for url in candidacy_subscribers:
-        target(url, path="/internal/events")
-    for url in sessions_subscribers:
-        target(url, path="/internal/events")
+    for source, urls in subscribers.items():
+        for url in urls:
+            target(url, path="/internal/events")
+        if len(set(urls)) != len(urls):
+            problems.append(f"the {source} service delivers twice to a subscriber")
+        # Every event reaches the webhooks service, which verifies the signer's secret.
+        if not any(urlsplit(u).hostname == "webhooks" for u in urls):
+            problems.append(f"the {source} service's events do not reach webhooks")
+        if signing[source] not in webhooks_secrets:
+            problems.append(f"the webhooks service cannot verify the {source} events")
+    if len(set(signing.values())) != len(signing):
+        problems.append("two services sign their events with the same secret")
     if not any(urlsplit(u).hostname == "sessions" for u in candidacy_subscribers):
         problems.append(
             "the candidacy service's events do not reach the sessions service"
@@ -308,6 +344,14 @@ def dockerignored(path: str) -> bool:
     return False
 
 
+@cache
+def workspace_members() -> tuple[str, ...]:
+    """The uv workspace's members (folders), from the root pyproject.toml."""
+    with (ROOT / "pyproject.toml").open("rb") as file:
+        members = tomllib.load(file)["tool"]["uv"]["workspace"]["members"]
+    return tuple(members)
+
+
 def dockerfile_problems(process: Process, text: str) -> list[str]:
     _, stages = parse_dockerfile(text)
     if len(stages) < 2:
@@ -327,6 +371,11 @@ def dockerfile_problems(process: Process, text: str) -> list[str]:
     copied = [copy_sources(a)[1] for a in builder.all("COPY")]
     if not any("uv.lock" in sources for sources in copied):
         problems.append("the builder does not copy uv.lock")
+    # uv reads every member's metadata to use the lock (--frozen fails without one of them).
+    copied_files = {source for sources in copied for source in sources}
+    for member in workspace_members():
+        if f"{member}/pyproject.toml" not in copied_files:
+            problems.append(f"the builder does not copy {member}/pyproject.toml")
     # The runtime: slim Python 3.11, not root.
     if not re.fullmatch(r"python:3\.11(\.\d+)?-slim(-\w+)?", runtime.base):
         problems.append(f"the runtime stage is built on {runtime.base}")
@@ -418,6 +467,10 @@ def test_dockerfile_installs_the_uv_the_makefile_pins(process: Process) -> None:
     assert f"uv=={pinned.group(1)}" in process.dockerfile.read_text()
 
 
+def test_every_process_is_a_workspace_member() -> None:
+    assert {p.folder for p in PROCESSES} <= set(workspace_members())
+
+
 def test_dockerignore_keeps_secrets_and_local_state_out() -> None:
     for path in (
         ".env",
@@ -427,12 +480,14 @@ def test_dockerignore_keeps_secrets_and_local_state_out() -> None:
         ".venv",
         ".git",
         "services/catalog/tests/test_api.py",
+        "services/webhooks/tests/conftest.py",
         "services/catalog/src/catalog/__pycache__/main.cpython-311.pyc",
     ):
         assert dockerignored(path), path
     for path in (
         "uv.lock",
         "services/catalog/src/catalog/main.py",
+        "services/webhooks/pyproject.toml",
         "gateway/alembic.ini",
     ):
         assert not dockerignored(path), path
@@ -639,16 +694,24 @@ def test_make_secrets_writes_every_variable_with_real_secrets(
     assert isinstance(private, Ed25519PrivateKey)
     assert isinstance(public, Ed25519PublicKey)
     assert private.public_key().public_bytes_raw() == public.public_bytes_raw()
-    for name in ("SESSIONS_EVENTS_SECRET", "CANDIDACY_EVENTS_SECRET"):
+    event_secrets = [f"{source.upper()}_EVENTS_SECRET" for source in EVENT_SOURCES]
+    for name in event_secrets:
         secret = generated_env[name]
         assert secret.startswith("whsec_")
         assert len(base64.b64decode(secret.removeprefix("whsec_"), validate=True)) == 32
+    assert len({generated_env[name] for name in event_secrets}) == len(EVENT_SOURCES)
+    # A Fernet key (32 URL-safe base64 bytes) of its own, not the development one.
+    key = generated_env["WEBHOOKS_SECRET_ENCRYPTION_KEY"]
+    Fernet(key)
     assert (
-        generated_env["SESSIONS_EVENTS_SECRET"]
-        != generated_env["CANDIDACY_EVENTS_SECRET"]
+        key
+        != WebhooksSettings.model_fields["secret_encryption_key"]
+        .get_default(call_default_factory=True)
+        .get_secret_value()
     )
     passwords = [v for k, v in generated_env.items() if k.endswith("_PASSWORD")]
-    assert len(set(passwords)) == 5
+    # PostgreSQL's own and one per process.
+    assert len(set(passwords)) == len(PROCESSES) + 1
     assert all(re.fullmatch(r"[0-9a-f]{48}", p) for p in passwords)
 
 
@@ -991,6 +1054,8 @@ SECRET_PLACEHOLDERS: dict[str, Callable[[str], str]] = {
     "api-key-pepper": lambda _: "placeholder-pepper-" + "x" * 40,
     "sessions-events": lambda _: "whsec_" + base64.b64encode(b"s" * 32).decode(),
     "candidacy-events": lambda _: "whsec_" + base64.b64encode(b"c" * 32).decode(),
+    "catalog-events": lambda _: "whsec_" + base64.b64encode(b"k" * 32).decode(),
+    "secret-encryption-key": lambda _: base64.urlsafe_b64encode(b"e" * 32).decode(),
 }
 
 
@@ -1082,6 +1147,14 @@ def test_kubernetes_wiring() -> None:
         references["candidacy"]["CANDIDACY_EVENT_SIGNING_SECRET"]
         == (references["sessions"]["VAE_CANDIDACY_EVENTS_SECRET"])
     )
+    for source in EVENT_SOURCES:
+        prefix = source.upper()
+        assert (
+            references[source][f"{prefix}_EVENT_SIGNING_SECRET"]
+            == references["webhooks"][f"VAE_{prefix}_EVENTS_SECRET"]
+        ), (
+            f"the webhooks service reads another key than the {source} service signs with"
+        )
 
 
 def test_the_guide_creates_every_secret_the_manifests_reference() -> None:
@@ -1110,6 +1183,16 @@ def test_the_guide_creates_every_secret_the_manifests_reference() -> None:
             re.findall(r"--from-(?:literal|file)=([\w.-]+)=", command.group(1))
         )
         assert keys <= created, f"{name}: the guide creates {created}, not {keys}"
+
+
+def test_the_guide_s_kubernetes_examples_are_valid() -> None:
+    """The YAML blocks of docs/deployment.md (e.g. the webhooks egress policy) validate."""
+    blocks = re.findall(r"^```yaml\n(.*?)^```$", GUIDE.read_text(), re.M | re.S)
+    assert blocks, "docs/deployment.md has no YAML example"
+    for block in blocks:
+        for document in yaml.load_all(block, Loader=_YAML_LOADER):
+            if document:
+                assert kubernetes_schema_errors(document) == [], document
 
 
 # ---- the rules notice broken files ----------------------------------------------------------
@@ -1150,6 +1233,10 @@ def _broken_dockerfiles() -> Iterator[tuple[str, str]]:
         text.replace("FORWARDED_ALLOW_IPS=127.0.0.1", "FORWARDED_ALLOW_IPS=*"),
     )
     yield "fat base", text.replace("python:3.11-slim-bookworm", "python:3.11-bookworm")
+    yield (
+        "a member's pyproject missing",
+        text.replace("COPY services/webhooks/pyproject.toml services/webhooks/\n", ""),
+    )
 
 
 @pytest.mark.parametrize(
@@ -1199,6 +1286,37 @@ def test_a_broken_compose_file_is_noticed(
     memory = copy.deepcopy(env)
     memory["gateway"]["GATEWAY_RATE_LIMIT_STORAGE_URL"] = "async+memory://"
     assert wiring_problems(memory, ports)
+    unheard = copy.deepcopy(env)
+    unheard["catalog"]["CATALOG_EVENT_SUBSCRIBERS"] = "[]"
+    assert wiring_problems(unheard, ports)
+    unverified = copy.deepcopy(env)
+    unverified["webhooks"]["WEBHOOKS_EVENT_SECRETS"] = json.dumps(
+        [
+            generated_env["CANDIDACY_EVENTS_SECRET"],
+            generated_env["SESSIONS_EVENTS_SECRET"],
+        ]
+    )
+    assert wiring_problems(unverified, ports)
+    shared = copy.deepcopy(env)
+    shared["catalog"]["CATALOG_EVENT_SIGNING_SECRET"] = generated_env[
+        "SESSIONS_EVENTS_SECRET"
+    ]
+    assert wiring_problems(shared, ports)
+    no_upstream = copy.deepcopy(env)
+    upstreams = json.loads(no_upstream["gateway"]["GATEWAY_UPSTREAMS"])
+    del upstreams["webhooks"]
+    no_upstream["gateway"]["GATEWAY_UPSTREAMS"] = json.dumps(upstreams)
+    assert wiring_problems(no_upstream, ports)
+    webhooks = BY_NAME["webhooks"]
+    for unsafe in (
+        {"WEBHOOKS_ALLOW_HTTP": "true"},
+        {"WEBHOOKS_ALLOWED_NETWORKS": '["10.0.0.0/8"]'},
+        # Unset: the development key, which production refuses.
+        {"WEBHOOKS_SECRET_ENCRYPTION_KEY": ""},
+    ):
+        changed = {k: v for k, v in env["webhooks"].items() if k not in unsafe}
+        changed.update({k: v for k, v in unsafe.items() if v})
+        assert settings_problems(webhooks, changed, monkeypatch), unsafe
 
 
 def test_broken_manifests_are_noticed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1261,6 +1379,13 @@ def test_broken_manifests_are_noticed(monkeypatch: pytest.MonkeyPatch) -> None:
         if manifest.kind == "ConfigMap" and manifest.name == "gateway-config":
             manifest.document["data"]["GATEWAY_API_KEY_PEPPER"] = "oops"
     assert secret_value_problems(in_config)
+    key_in_config = copy.deepcopy(MANIFESTS)
+    for manifest in key_in_config:
+        if manifest.kind == "ConfigMap" and manifest.name == "webhooks-config":
+            manifest.document["data"]["WEBHOOKS_SECRET_ENCRYPTION_KEY"] = (
+                base64.urlsafe_b64encode(b"e" * 32).decode()
+            )
+    assert secret_value_problems(key_in_config)
 
     # A ConfigMap that misses a production setting, or misnames one, stops the process.
     container = pod["containers"][0]

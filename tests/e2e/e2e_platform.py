@@ -31,19 +31,23 @@ from gateway.api_client import service as api_client_service
 from gateway.api_client.schemas import ApiClientCreate
 from gateway.config import ALEMBIC_INI as GATEWAY_ALEMBIC_INI
 from sessions.config import ALEMBIC_INI as SESSIONS_ALEMBIC_INI
+from webhooks.config import ALEMBIC_INI as WEBHOOKS_ALEMBIC_INI
 
 PEPPER = "e2e-pepper-0123456789abcdef0123456789"
-SERVICES = ("catalog", "candidacy", "sessions")
+SERVICES = ("catalog", "candidacy", "sessions", "webhooks")
 MIGRATIONS = {
     "catalog": CATALOG_ALEMBIC_INI,
     "candidacy": CANDIDACY_ALEMBIC_INI,
     "sessions": SESSIONS_ALEMBIC_INI,
+    "webhooks": WEBHOOKS_ALEMBIC_INI,
     "gateway": GATEWAY_ALEMBIC_INI,
 }
 
 
 class Platform:
-    """Catalog, candidacy, sessions and gateway processes, each on its own PostgreSQL database."""
+    """Catalog, candidacy, sessions, webhooks and gateway processes, each on its own PostgreSQL
+    database. Every service's events reach the webhooks service too; partners' webhook
+    targets may be on the loopback (plain HTTP), where the tests run their receivers."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -92,9 +96,11 @@ class Platform:
             f"{prefix}_ENVIRONMENT": "test",
             f"{prefix}_DATABASE_URL": self.databases[name],
         }
+        intake = {name: self.url[name] + "/internal/events" for name in SERVICES}
         subscribers = {
-            "candidacy": self.url["sessions"] + "/internal/events",
-            "sessions": self.url["candidacy"] + "/internal/events",
+            "catalog": [intake["webhooks"]],
+            "candidacy": [intake["sessions"], intake["webhooks"]],
+            "sessions": [intake["candidacy"], intake["webhooks"]],
         }
         if name == "gateway":
             env |= {
@@ -112,10 +118,18 @@ class Platform:
             )
         if name in subscribers:
             env |= {
-                f"{prefix}_CATALOG_URL": self.url["catalog"],
-                f"{prefix}_EVENT_SECRETS": json.dumps([self.secret]),
-                f"{prefix}_EVENT_SUBSCRIBERS": json.dumps([subscribers[name]]),
+                f"{prefix}_EVENT_SUBSCRIBERS": json.dumps(subscribers[name]),
                 f"{prefix}_EVENT_SIGNING_SECRET": self.secret,
+            }
+        if name in ("candidacy", "sessions", "webhooks"):
+            env[f"{prefix}_EVENT_SECRETS"] = json.dumps([self.secret])
+        if name in ("candidacy", "sessions"):
+            env[f"{prefix}_CATALOG_URL"] = self.url["catalog"]
+        if name == "webhooks":
+            env |= {
+                "WEBHOOKS_ALLOW_HTTP": "true",
+                "WEBHOOKS_ALLOWED_NETWORKS": json.dumps(["127.0.0.0/8"]),
+                "WEBHOOKS_DELIVERY_POLL_SECONDS": "0.2",
             }
         if name == "candidacy":
             # The journey asks a second candidacy for the same certification within the year.

@@ -4,7 +4,7 @@
 # migration creates the trusted `unaccent` extension and a text search configuration there).
 set -eu
 
-for service in catalog candidacy sessions gateway; do
+for service in catalog candidacy sessions webhooks gateway; do
     password_variable=$(echo "${service}_DB_PASSWORD" | tr '[:lower:]' '[:upper:]')
     eval "password=\${$password_variable:?$password_variable is not set}"
     psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \

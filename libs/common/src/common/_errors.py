@@ -298,6 +298,14 @@ def _document_validation_errors(app: FastAPI) -> None:
                         code for code in ("VALIDATION_FAILED", declared) if code
                     )
                     validation["description"] = f"Unprocessable Entity: {codes}"
+                if not isinstance(operation, dict):
+                    continue
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if str(status)[:1] in "45" and PROBLEM_MEDIA_TYPE in content:
+                        # `problem_responses` passes a model, which FastAPI also lists as
+                        # JSON; errors are only ever answered as problem+json.
+                        content.pop("application/json", None)
         for unused in ("HTTPValidationError", "ValidationError"):
             components.pop(unused, None)
         app.openapi_schema = schema

@@ -1,0 +1,1 @@
+"""VAE webhooks service: partners subscribe to events and receive signed deliveries."""

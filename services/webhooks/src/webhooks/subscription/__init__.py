@@ -1,0 +1,1 @@
+"""Partners' subscriptions: target URL, event types, signing secrets."""
