@@ -46,6 +46,7 @@ from common._etag import IfMatchRequiredError, expected_version, version_etag
 from common._idempotency import (
     IdempotencyKeyMixin,
     IdempotencyMiddleware,
+    document_idempotency_key,
     purge_expired_idempotency_keys,
 )
 from common._migrations import (
@@ -145,6 +146,7 @@ __all__ = [
     "current_revision",
     "cursor_position",
     "decode_cursor",
+    "document_idempotency_key",
     "encode_cursor",
     "ensure_schema_current",
     "event_delivery_verifier",

@@ -303,9 +303,13 @@ def _document_validation_errors(app: FastAPI) -> None:
                 for status, response in operation.get("responses", {}).items():
                     content = response.get("content", {})
                     if str(status)[:1] in "45" and PROBLEM_MEDIA_TYPE in content:
-                        # `problem_responses` passes a model, which FastAPI also lists as
-                        # JSON; errors are only ever answered as problem+json.
-                        content.pop("application/json", None)
+                        # `problem_responses` passes a model, which FastAPI also lists under
+                        # the route's media type (JSON, or XML for an export); errors are
+                        # only ever answered as problem+json.
+                        for media_type in [
+                            m for m in content if m != PROBLEM_MEDIA_TYPE
+                        ]:
+                            del content[media_type]
         for unused in ("HTTPValidationError", "ValidationError"):
             components.pop(unused, None)
         app.openapi_schema = schema

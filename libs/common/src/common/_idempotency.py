@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
 import structlog
+from fastapi import FastAPI
 from sqlalchemy import (
     JSON,
     ColumnElement,
@@ -521,3 +522,38 @@ async def _problem(
         }
     )
     await send({"type": "http.response.body", "body": response.body})
+
+
+_IDEMPOTENCY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Makes the POST safe to repeat: the same key with the same request answers "
+    "the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with "
+    "another request is a 422, while the first still runs a 409. Use one new random key "
+    "(a UUID) per intended operation, and the same key for its retries.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    "example": "5f0c2a8e-7d4b-4e1a-9c3f-2b6d8e0a1f47",
+}
+
+
+def document_idempotency_key(app: FastAPI) -> None:
+    """Declares the optional ``Idempotency-Key`` header on every POST of the app's OpenAPI
+    document (``IdempotencyMiddleware`` honours it there), so that generated clients offer it."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        for item in schema.get("paths", {}).values():
+            operation = item.get("post")
+            if not isinstance(operation, dict):
+                continue
+            parameters = operation.setdefault("parameters", [])
+            if not any(
+                parameter.get("name", "").lower() == "idempotency-key"
+                for parameter in parameters
+            ):
+                parameters.append(dict(_IDEMPOTENCY_PARAMETER))
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

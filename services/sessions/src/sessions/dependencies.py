@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common import Principal, Role, require_bound_roles, utcnow
 from sessions.clients.candidacy import CandidacyClient
@@ -23,6 +24,12 @@ async def _catalog(request: Request) -> CatalogClient:
 async def _candidacy(request: Request) -> CandidacyClient:
     client: CandidacyClient = request.app.state.candidacy
     return client
+
+
+async def _read_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    # Autocommit sessions for reads that outlive the handler (a streamed export).
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.read_sessionmaker
+    return sessions
 
 
 async def _settings(request: Request) -> Settings:
@@ -49,13 +56,17 @@ async def _now(request: Request) -> datetime:
     return utcnow() + timedelta(seconds=offset)
 
 
-async def _authorization(authorization: Annotated[str, Header()]) -> str:
-    return authorization
+async def _authorization(request: Request) -> str:
+    # Read from the request, not declared as a Header(): OpenAPI says authentication through
+    # the security scheme, and generated clients must not ask for the header again. Without
+    # it, the principal's dependency has already answered 401.
+    return request.headers.get("authorization", "")
 
 
 Catalog = Annotated[CatalogClient, Depends(_catalog)]
 Candidacy = Annotated[CandidacyClient, Depends(_candidacy)]
 CurrentSettings = Annotated[Settings, Depends(_settings)]
+ReadSessions = Annotated[async_sessionmaker[AsyncSession], Depends(_read_sessions)]
 Rules = Annotated[SessionRules, Depends(_rules)]
 Now = Annotated[datetime, Depends(_now)]
 # The caller's own credentials, forwarded to the candidacy service.

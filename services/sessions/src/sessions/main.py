@@ -22,6 +22,7 @@ from common import (
     create_engine,
     create_read_sessionmaker,
     create_sessionmaker,
+    document_idempotency_key,
     ensure_schema_current,
     event_delivery_verifier,
     event_sink,
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await db.execute(text("SELECT 1"))
 
     app.add_middleware(IdempotencyMiddleware, model=IdempotencyKey)
+    document_idempotency_key(app)
     install_observability(app, service=SERVICE_NAME, checks=[database_ready])
     app.include_router(api_router)
     return app

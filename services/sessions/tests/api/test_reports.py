@@ -300,6 +300,9 @@ class TestSignReport:
         ReportSigned.model_validate(data)
         assert data["report_id"] == report["id"]
         assert data["session_id"] == held.session["id"]
+        # Who may receive it, for partner webhooks: the centre and the certifiers.
+        assert data["centre_id"] == held.centre.id
+        assert data["certifier_ids"] == [catalogue.certifier_of[TP]]
         assert data["rncp_code"] == TP
         assert data["jury_date"] == ends_at.astimezone(PARIS).date().isoformat()
         assert ends_at.astimezone(UTC).date() < ends_at.astimezone(PARIS).date()
@@ -733,9 +736,10 @@ class TestRevokeReport:
         assert revoked.json()["revocation_reason"] == "Erreur de saisie du bloc 1"
         session = await _session(client, auth, held)
         assert session.json()["state"] == "HELD"
-        assert (
-            len(await _events(sessionmaker, "fr.vae.sessions.report-revoked.v1")) == 1
-        )
+        (event,) = await _events(sessionmaker, "fr.vae.sessions.report-revoked.v1")
+        assert event.data["centre_id"] == held.centre.id
+        assert event.data["certifier_ids"] == [catalogue.certifier_of[TP]]
+        assert event.data["state"] == "HELD"
 
         resigned = await sign(
             client,

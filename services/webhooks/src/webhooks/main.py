@@ -21,6 +21,7 @@ from common import (
     create_engine,
     create_read_sessionmaker,
     create_sessionmaker,
+    document_idempotency_key,
     ensure_schema_current,
     event_delivery_verifier,
     install_error_handlers,
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await db.execute(text("SELECT 1"))
 
     app.add_middleware(IdempotencyMiddleware, model=IdempotencyKey)
+    document_idempotency_key(app)
     # Outside the idempotency middleware: it opens the sealed secrets of stored answers too.
     app.add_middleware(SecretUnsealMiddleware)
     install_observability(app, service=SERVICE_NAME, checks=[database_ready])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Body, Query, Request, Response, status
 
 from common import (
     DEFAULT_LIMIT,
@@ -20,6 +20,12 @@ from common import (
 )
 from sessions.centre import service as centre_service
 from sessions.centre.schemas import (
+    APPROVAL_CREATE_EXAMPLE,
+    APPROVAL_READ_EXAMPLE,
+    CENTRE_CREATE_EXAMPLE,
+    CENTRE_READ_EXAMPLE,
+    SITE_EXAMPLE,
+    SITE_READ_EXAMPLE,
     ApprovalCreate,
     ApprovalRead,
     Department,
@@ -37,6 +43,7 @@ from sessions.errors import (
     ExamCentreNotFoundError,
     SiteNotFoundError,
 )
+from sessions.openapi import examples, success
 
 router = APIRouter(prefix="/v1/exam-centres", tags=["exam-centres"])
 
@@ -50,10 +57,31 @@ _AUTH = (AuthenticationError, PermissionDeniedError)
     summary="Register an exam centre (centre d'examen)",
     description="Administrators register a centre and its sites. Give `id` to match the "
     "organisation id of the centre's API client.",
-    responses=problem_responses(*_AUTH, centre_service.ExamCentreAlreadyExistsError),
+    responses={
+        **success(
+            201,
+            "The exam centre, with its sites.",
+            "Un centre d'examen et son plateau technique",
+            CENTRE_READ_EXAMPLE,
+        ),
+        **problem_responses(*_AUTH, centre_service.ExamCentreAlreadyExistsError),
+    },
 )
 async def create_centre(
-    payload: ExamCentreCreate, db: DbSession, principal: Admin, response: Response
+    payload: Annotated[
+        ExamCentreCreate,
+        Body(
+            openapi_examples=examples(
+                "Un centre d'examen AFPA et un site",
+                CENTRE_CREATE_EXAMPLE,
+                "A centre (centre d'examen) with its SIRET, région, département and one "
+                "site (plateau technique).",
+            )
+        ),
+    ],
+    db: DbSession,
+    principal: Admin,
+    response: Response,
 ) -> ExamCentreRead:
     created = await centre_service.create_centre(db, payload)
     response.headers["Location"] = f"/v1/exam-centres/{created.id}"
@@ -64,8 +92,16 @@ async def create_centre(
     "",
     response_model=Page[ExamCentreRead],
     summary="List exam centres",
-    description="Centres and their sites, by region or département.",
-    responses=problem_responses(*_AUTH, InvalidCursorError),
+    description="Centres (centres d'examen) and their sites, by région or département.",
+    responses={
+        **success(
+            200,
+            "A page of exam centres.",
+            "Les centres d'examen d'une région",
+            {"items": [CENTRE_READ_EXAMPLE], "next_cursor": None},
+        ),
+        **problem_responses(*_AUTH, InvalidCursorError),
+    },
 )
 async def list_centres(
     request: Request,
@@ -88,7 +124,11 @@ async def list_centres(
     "/{centre_id}",
     response_model=ExamCentreRead,
     summary="Get an exam centre",
-    responses=problem_responses(*_AUTH, ExamCentreNotFoundError),
+    description="An exam centre (centre d'examen) and its sites (plateaux techniques).",
+    responses={
+        **success(200, "The exam centre.", "Un centre d'examen", CENTRE_READ_EXAMPLE),
+        **problem_responses(*_AUTH, ExamCentreNotFoundError),
+    },
 )
 async def get_centre(
     centre_id: uuid.UUID, db: DbSession, principal: AnyRole
@@ -101,11 +141,27 @@ async def get_centre(
     status_code=status.HTTP_201_CREATED,
     response_model=SiteRead,
     summary="Add a site (plateau technique)",
-    description="The centre itself or an administrator adds a site where tests take place.",
-    responses=problem_responses(*_AUTH, ExamCentreNotFoundError),
+    description="The centre itself or an administrator adds a site (plateau technique) where "
+    "tests (épreuves) take place.",
+    responses={
+        **success(201, "The site.", "Un plateau technique", SITE_READ_EXAMPLE),
+        **problem_responses(*_AUTH, ExamCentreNotFoundError),
+    },
 )
 async def add_site(
-    centre_id: uuid.UUID, payload: SiteCreate, db: DbSession, principal: CentreOrAdmin
+    centre_id: uuid.UUID,
+    payload: Annotated[
+        SiteCreate,
+        Body(
+            openapi_examples=examples(
+                "Un plateau technique de soudure",
+                SITE_EXAMPLE,
+                "Name, address, postal code, city and département of the site.",
+            )
+        ),
+    ],
+    db: DbSession,
+    principal: CentreOrAdmin,
 ) -> SiteRead:
     return await centre_service.add_site(db, principal, centre_id, payload)
 
@@ -118,18 +174,36 @@ async def add_site(
     description="The regional authority (DREETS) approves a site for one certification over a "
     "period that may not run past the certification's end date (checked with the catalog). "
     "Recorded by administrators.",
-    responses=problem_responses(
-        *_AUTH,
-        ExamCentreNotFoundError,
-        SiteNotFoundError,
-        CertificationUnknownError,
-        ApprovalBeyondCertificationEndError,
-        CatalogUnavailableError,
-    ),
+    responses={
+        **success(
+            201,
+            "The approval.",
+            "Un agrément de la DREETS pour un titre professionnel",
+            APPROVAL_READ_EXAMPLE,
+        ),
+        **problem_responses(
+            *_AUTH,
+            ExamCentreNotFoundError,
+            SiteNotFoundError,
+            CertificationUnknownError,
+            ApprovalBeyondCertificationEndError,
+            CatalogUnavailableError,
+        ),
+    },
 )
 async def add_approval(
     centre_id: uuid.UUID,
-    payload: ApprovalCreate,
+    payload: Annotated[
+        ApprovalCreate,
+        Body(
+            openapi_examples=examples(
+                "Agrément d'un site pour une certification",
+                APPROVAL_CREATE_EXAMPLE,
+                "The DREETS approves (agrée) the site for RNCP38077 until the "
+                "certification's end date.",
+            )
+        ),
+    ],
     db: DbSession,
     principal: Admin,
     catalog: Catalog,
@@ -141,7 +215,16 @@ async def add_approval(
     "/{centre_id}/approvals",
     response_model=list[ApprovalRead],
     summary="A centre's approvals",
-    responses=problem_responses(*_AUTH, ExamCentreNotFoundError),
+    description="The approvals (agréments) of the centre's sites, withdrawn ones included.",
+    responses={
+        **success(
+            200,
+            "The centre's approvals.",
+            "Les agréments d'un centre d'examen",
+            [APPROVAL_READ_EXAMPLE],
+        ),
+        **problem_responses(*_AUTH, ExamCentreNotFoundError),
+    },
 )
 async def list_approvals(
     centre_id: uuid.UUID, db: DbSession, principal: AnyRole
@@ -154,7 +237,15 @@ async def list_approvals(
     response_model=ApprovalRead,
     summary="Withdraw an approval (retrait d'agrément)",
     description="Sessions not yet scheduled can no longer rely on it.",
-    responses=problem_responses(*_AUTH, ExamCentreNotFoundError),
+    responses={
+        **success(
+            200,
+            "The withdrawn approval.",
+            "Un agrément retiré",
+            {**APPROVAL_READ_EXAMPLE, "withdrawn_at": "2027-01-20T10:00:00Z"},
+        ),
+        **problem_responses(*_AUTH, ExamCentreNotFoundError),
+    },
 )
 async def withdraw_approval(
     centre_id: uuid.UUID, approval_id: uuid.UUID, db: DbSession, principal: Admin

@@ -166,3 +166,53 @@ class ApprovalRead(BaseModel):
     reference: str | None
     withdrawn_at: datetime | None
     created_at: datetime
+
+
+# Examples of the OpenAPI document (one centre, its site, an approval).
+CENTRE_ID = "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1c20"
+SITE_ID = "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1c31"
+SITE_EXAMPLE: dict[str, object] = {
+    "name": "Plateau soudure",
+    "address": "12 rue des Forges",
+    "postal_code": "69200",
+    "city": "Vénissieux",
+    "department": "69",
+}
+SITE_READ_EXAMPLE: dict[str, object] = {
+    **SITE_EXAMPLE,
+    "id": SITE_ID,
+    "created_at": "2026-11-02T09:12:44Z",
+}
+CENTRE_CREATE_EXAMPLE: dict[str, object] = {
+    "name": "Centre AFPA de Lyon Vénissieux",
+    "siret": "82422814200658",
+    "region": "84",
+    "department": "69",
+    "sites": [SITE_EXAMPLE],
+}
+CENTRE_READ_EXAMPLE: dict[str, object] = {
+    "id": CENTRE_ID,
+    "name": "Centre AFPA de Lyon Vénissieux",
+    "siret": "82422814200658",
+    "region": "84",
+    "department": "69",
+    "sites": [SITE_READ_EXAMPLE],
+    "version": 1,
+    "created_at": "2026-11-02T09:12:44Z",
+    "updated_at": "2026-11-02T09:12:44Z",
+}
+APPROVAL_CREATE_EXAMPLE: dict[str, object] = {
+    "site_id": SITE_ID,
+    "rncp_code": "RNCP38077",
+    "start_date": "2026-01-01",
+    "end_date": "2028-09-28",
+    "authority": "DREETS Auvergne-Rhône-Alpes",
+    "reference": "AGR-2026-0142",
+}
+APPROVAL_READ_EXAMPLE: dict[str, object] = {
+    **APPROVAL_CREATE_EXAMPLE,
+    "id": "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1c42",
+    "centre_id": CENTRE_ID,
+    "withdrawn_at": None,
+    "created_at": "2026-11-03T14:05:00Z",
+}

@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from common import ServiceClient
 from sessions.errors import CatalogUnavailableError
@@ -26,6 +26,12 @@ class CatalogRegistration(BaseModel):
     end_date: date | None = None
 
 
+class CatalogCode(BaseModel):
+    """A classification code (FORMACODE, NSF, ROME)."""
+
+    code: str
+
+
 class CatalogCertifier(BaseModel):
     """A certifier of the certification."""
 
@@ -42,6 +48,11 @@ class CatalogCertification(BaseModel):
     registration: CatalogRegistration
     certifiers: list[CatalogCertifier]
     blocks: list[CatalogBlock]
+    # Read only by the LHEO export, which does without them.
+    level: int | None = None
+    formacodes: list[CatalogCode] = Field(default_factory=list)
+    nsf_codes: list[CatalogCode] = Field(default_factory=list)
+    rome_codes: list[CatalogCode] = Field(default_factory=list)
 
     @property
     def block_codes(self) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Body, Query, Request, Response, status
 
 from common import (
     DEFAULT_LIMIT,
@@ -30,11 +30,16 @@ from sessions.errors import (
 )
 from sessions.juror import service as juror_service
 from sessions.juror.schemas import (
+    HABILITATION_CREATE_EXAMPLE,
+    HABILITATION_READ_EXAMPLE,
+    JUROR_CREATE_EXAMPLE,
+    JUROR_READ_EXAMPLE,
     HabilitationCreate,
     HabilitationRead,
     JurorCreate,
     JurorRead,
 )
+from sessions.openapi import examples, success
 
 router = APIRouter(prefix="/v1/jurors", tags=["jurors"])
 
@@ -48,10 +53,30 @@ _AUTH = (AuthenticationError, PermissionDeniedError)
     summary="Register a juror (membre de jury)",
     description="Exam centres and administrators register jurors: name, contact, profile, "
     "trade, years in it, and when they left it.",
-    responses=problem_responses(*_AUTH),
+    responses={
+        **success(
+            201,
+            "The juror, with no habilitation yet.",
+            "Une membre de jury, professionnelle du métier",
+            {**JUROR_READ_EXAMPLE, "habilitations": []},
+        ),
+        **problem_responses(*_AUTH),
+    },
 )
 async def create_juror(
-    payload: JurorCreate, db: DbSession, principal: CentreOrAdmin, response: Response
+    payload: Annotated[
+        JurorCreate,
+        Body(
+            openapi_examples=examples(
+                "Une professionnelle du métier (membre de jury)",
+                JUROR_CREATE_EXAMPLE,
+                "Twelve years in the trade, still practising it.",
+            )
+        ),
+    ],
+    db: DbSession,
+    principal: CentreOrAdmin,
+    response: Response,
 ) -> JurorRead:
     created = await juror_service.create_juror(db, payload)
     response.headers["Location"] = f"/v1/jurors/{created.id}"
@@ -62,8 +87,17 @@ async def create_juror(
     "",
     response_model=Page[JurorRead],
     summary="List jurors",
-    description="With `rncp_code`, those habilitated (at any time) for that certification.",
-    responses=problem_responses(*_AUTH, InvalidCursorError),
+    description="Jurors (membres de jury); with `rncp_code`, those habilitated (at any time) "
+    "for that certification.",
+    responses={
+        **success(
+            200,
+            "A page of jurors.",
+            "Les membres de jury habilités pour un titre",
+            {"items": [JUROR_READ_EXAMPLE], "next_cursor": None},
+        ),
+        **problem_responses(*_AUTH, InvalidCursorError),
+    },
 )
 async def list_jurors(
     request: Request,
@@ -85,7 +119,11 @@ async def list_jurors(
     "/{juror_id}",
     response_model=JurorRead,
     summary="Get a juror",
-    responses=problem_responses(*_AUTH, JurorNotFoundError),
+    description="A juror (membre de jury) and their habilitations.",
+    responses={
+        **success(200, "The juror.", "Une membre de jury", JUROR_READ_EXAMPLE),
+        **problem_responses(*_AUTH, JurorNotFoundError),
+    },
 )
 async def get_juror(
     juror_id: uuid.UUID, db: DbSession, principal: CentreOrAdmin
@@ -97,25 +135,42 @@ async def get_juror(
     "/{juror_id}/habilitations",
     status_code=status.HTTP_201_CREATED,
     response_model=HabilitationRead,
-    summary="Record a habilitation",
+    summary="Record a habilitation (habilitation d'un membre de jury)",
     description="The departmental authority (DDETS) habilitates a juror for a certification. "
     "Refused unless the juror has at least three years in the trade and has not left it for "
     "more than five years at the habilitation date; valid at most until the certification's "
     "end date (refused once it has ended). Recorded by administrators.",
-    responses=problem_responses(
-        *_AUTH,
-        JurorNotFoundError,
-        JurorExperienceTooShortError,
-        JurorLeftTradeTooLongAgoError,
-        CertificationUnknownError,
-        CertificationInactiveError,
-        juror_service.HabilitationAlreadyExistsError,
-        CatalogUnavailableError,
-    ),
+    responses={
+        **success(
+            201,
+            "The habilitation.",
+            "Une habilitation de la DDETS",
+            HABILITATION_READ_EXAMPLE,
+        ),
+        **problem_responses(
+            *_AUTH,
+            JurorNotFoundError,
+            JurorExperienceTooShortError,
+            JurorLeftTradeTooLongAgoError,
+            CertificationUnknownError,
+            CertificationInactiveError,
+            juror_service.HabilitationAlreadyExistsError,
+            CatalogUnavailableError,
+        ),
+    },
 )
 async def grant_habilitation(
     juror_id: uuid.UUID,
-    payload: HabilitationCreate,
+    payload: Annotated[
+        HabilitationCreate,
+        Body(
+            openapi_examples=examples(
+                "Habilitation d'un juré pour un titre professionnel",
+                HABILITATION_CREATE_EXAMPLE,
+                "Valid until the certification's end date when `valid_until` is omitted.",
+            )
+        ),
+    ],
     db: DbSession,
     principal: Admin,
     catalog: Catalog,

@@ -105,3 +105,36 @@ class JurorRead(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+# Examples of the OpenAPI document (one juror and their habilitation).
+JUROR_CREATE_EXAMPLE: dict[str, object] = {
+    "given_name": "Nadia",
+    "family_name": "Roux",
+    "email": "nadia.roux@example.org",
+    "profile": "PROFESSIONAL",
+    "trade": "Soudeuse industrielle",
+    "years_in_trade": 12,
+    "left_trade_on": None,
+}
+HABILITATION_CREATE_EXAMPLE: dict[str, object] = {
+    "rncp_code": "RNCP38077",
+    "granted_on": "2026-03-01",
+    "authority": "DDETS du Rhône",
+}
+HABILITATION_READ_EXAMPLE: dict[str, object] = {
+    "id": "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1c66",
+    "rncp_code": "RNCP38077",
+    "granted_on": "2026-03-01",
+    "valid_until": "2028-09-28",
+    "authority": "DDETS du Rhône",
+    "created_at": "2026-03-02T08:00:00Z",
+}
+JUROR_READ_EXAMPLE: dict[str, object] = {
+    "id": "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1c55",
+    **JUROR_CREATE_EXAMPLE,
+    "habilitations": [HABILITATION_READ_EXAMPLE],
+    "version": 1,
+    "created_at": "2026-03-02T07:55:00Z",
+    "updated_at": "2026-03-02T08:00:00Z",
+}

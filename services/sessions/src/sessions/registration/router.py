@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Body, Response, status
 
 from common import (
     AuthenticationError,
@@ -41,8 +41,13 @@ from sessions.errors import (
     SessionNotStartedError,
     SupervisorConflictOfInterestError,
 )
+from sessions.openapi import examples, success
 from sessions.registration import service as registration_service
 from sessions.registration.schemas import (
+    ATTENDANCE_EXAMPLE,
+    CONVOCATION_EXAMPLE,
+    REGISTRATION_CREATE_EXAMPLE,
+    REGISTRATION_READ_EXAMPLE,
     AttendanceWrite,
     RegistrationCreate,
     RegistrationRead,
@@ -54,7 +59,17 @@ router = APIRouter(prefix="/v1/exam-sessions/{session_id}", tags=["registrations
 
 _AUTH = (AuthenticationError, PermissionDeniedError)
 _CALENDAR: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/calendar": {}}, "description": "An iCalendar file."}
+    200: {
+        "content": {
+            "text/calendar": {
+                "schema": {"type": "string"},
+                "examples": examples(
+                    "Convocation aux épreuves (fichier iCalendar)", CONVOCATION_EXAMPLE
+                ),
+            }
+        },
+        "description": "An iCalendar file.",
+    }
 }
 
 
@@ -68,27 +83,45 @@ _CALENDAR: dict[int | str, dict[str, Any]] = {
     "candidacy aims at; no overlap with another session of the candidate; closed one month "
     "before the session (Europe/Paris); never more than the capacity (SESSION_FULL), under any "
     "concurrency. Nobody of the session may be linked to the candidate.",
-    responses=problem_responses(
-        *_AUTH,
-        ExamSessionNotFoundError,
-        ActionNotAllowedError,
-        RegistrationClosedError,
-        CandidacyNotFoundError,
-        CandidacyNotAdmissibleError,
-        CandidacyCertificationMismatchError,
-        BlocksNotInTargetError,
-        CandidateDoubleBookedError,
-        AlreadyRegisteredError,
-        SessionFullError,
-        JurorConflictOfInterestError,
-        SessionManagerConflictOfInterestError,
-        SupervisorConflictOfInterestError,
-        CandidacyServiceUnavailableError,
-    ),
+    responses={
+        **success(
+            201,
+            "The registration; the seat is taken.",
+            "Une candidature inscrite à la session d'examen",
+            REGISTRATION_READ_EXAMPLE,
+        ),
+        **problem_responses(
+            *_AUTH,
+            ExamSessionNotFoundError,
+            ActionNotAllowedError,
+            RegistrationClosedError,
+            CandidacyNotFoundError,
+            CandidacyNotAdmissibleError,
+            CandidacyCertificationMismatchError,
+            BlocksNotInTargetError,
+            CandidateDoubleBookedError,
+            AlreadyRegisteredError,
+            SessionFullError,
+            JurorConflictOfInterestError,
+            SessionManagerConflictOfInterestError,
+            SupervisorConflictOfInterestError,
+            CandidacyServiceUnavailableError,
+        ),
+    },
 )
 async def register(
     session_id: uuid.UUID,
-    payload: RegistrationCreate,
+    payload: Annotated[
+        RegistrationCreate,
+        Body(
+            openapi_examples=examples(
+                "Inscription d'une candidature recevable sur deux blocs",
+                REGISTRATION_CREATE_EXAMPLE,
+                "An ADMISSIBLE candidacy (candidature recevable) of the partner's candidate, "
+                "for two of the session's blocks; omit block_codes for every block it aims at.",
+            )
+        ),
+    ],
     db: DbSession,
     principal: Partner,
     authorization: CallerAuthorization,
@@ -116,10 +149,18 @@ async def register(
 @router.get(
     "/registrations",
     response_model=list[RegistrationRead],
-    summary="A session's registrations",
+    summary="A session's registrations (inscriptions)",
     description="All of them for the session's centre, its certifier and administrators; a "
     "partner sees its own.",
-    responses=problem_responses(*_AUTH, ExamSessionNotFoundError),
+    responses={
+        **success(
+            200,
+            "The registrations the caller may see.",
+            "Les inscrits d'une session d'examen",
+            [REGISTRATION_READ_EXAMPLE],
+        ),
+        **problem_responses(*_AUTH, ExamSessionNotFoundError),
+    },
 )
 async def list_registrations(
     session_id: uuid.UUID, db: DbSession, principal: AnyRole
@@ -130,8 +171,8 @@ async def list_registrations(
 @router.delete(
     "/registrations/{registration_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Cancel a registration",
-    description="While the session is SCHEDULED; the seat is given back.",
+    summary="Cancel a registration (désinscription)",
+    description="While the session is SCHEDULED; the seat is given back. No content.",
     responses=problem_responses(
         *_AUTH,
         ExamSessionNotFoundError,
@@ -154,18 +195,35 @@ async def cancel_registration(
     summary="Record attendance (émargement)",
     description="The session manager records each candidate PRESENT, LATE, ABSENT or EXCUSED, "
     "from the session's start.",
-    responses=problem_responses(
-        *_AUTH,
-        ExamSessionNotFoundError,
-        RegistrationNotFoundError,
-        ActionNotAllowedError,
-        SessionNotStartedError,
-    ),
+    responses={
+        **success(
+            200,
+            "The registration with its attendance.",
+            "Candidat émargé présent",
+            {**REGISTRATION_READ_EXAMPLE, "attendance": "PRESENT"},
+        ),
+        **problem_responses(
+            *_AUTH,
+            ExamSessionNotFoundError,
+            RegistrationNotFoundError,
+            ActionNotAllowedError,
+            SessionNotStartedError,
+        ),
+    },
 )
 async def record_attendance(
     session_id: uuid.UUID,
     registration_id: uuid.UUID,
-    payload: AttendanceWrite,
+    payload: Annotated[
+        AttendanceWrite,
+        Body(
+            openapi_examples=examples(
+                "Émargement : présent",
+                ATTENDANCE_EXAMPLE,
+                "PRESENT, LATE (en retard), ABSENT or EXCUSED (absence justifiée).",
+            )
+        ),
+    ],
     db: DbSession,
     principal: CentreOrAdmin,
     now: Now,
@@ -178,7 +236,7 @@ async def record_attendance(
 @router.get(
     "/registrations/{registration_id}/convocation",
     response_class=Response,
-    summary="A candidate's convocation (iCalendar)",
+    summary="A candidate's convocation (convocation du candidat, iCalendar)",
     description="Once the convocations are sent: the session's dates and place as a `.ics` file.",
     responses={
         **_CALENDAR,
@@ -216,7 +274,7 @@ async def candidate_convocation(
 @router.get(
     "/jury/{juror_id}/convocation",
     response_class=Response,
-    summary="A juror's convocation (iCalendar)",
+    summary="A juror's convocation (convocation du membre de jury, iCalendar)",
     description="Once the convocations are sent, for the session's centre.",
     responses={
         **_CALENDAR,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Body, status
 
 from common import (
     AuthenticationError,
@@ -21,8 +22,16 @@ from sessions.errors import (
     ReportIncompleteError,
     SessionVersionMismatchError,
 )
+from sessions.openapi import examples, success
 from sessions.report import service as report_service
-from sessions.report.schemas import ReportRead, ReportWrite, RevocationWrite
+from sessions.report.schemas import (
+    REPORT_READ_EXAMPLE,
+    REPORT_WRITE_EXAMPLE,
+    REVOCATION_EXAMPLE,
+    ReportRead,
+    ReportWrite,
+    RevocationWrite,
+)
 
 router = APIRouter(prefix="/v1/exam-sessions/{session_id}", tags=["reports"])
 
@@ -39,18 +48,36 @@ _AUTH = (AuthenticationError, PermissionDeniedError)
     "revoke it; the history keeps it). Signing publishes `report.signed`, which the candidacy "
     "service applies to the candidacies and their acquired blocks. If-Match (the session's "
     "ETag) is required.",
-    responses=problem_responses(
-        *_AUTH,
-        ExamSessionNotFoundError,
-        ActionNotAllowedError,
-        SessionVersionMismatchError,
-        IfMatchRequiredError,
-        ReportIncompleteError,
-    ),
+    responses={
+        **success(
+            201,
+            "The signed report.",
+            "Un procès-verbal signé",
+            REPORT_READ_EXAMPLE,
+        ),
+        **problem_responses(
+            *_AUTH,
+            ExamSessionNotFoundError,
+            ActionNotAllowedError,
+            SessionVersionMismatchError,
+            IfMatchRequiredError,
+            ReportIncompleteError,
+        ),
+    },
 )
 async def sign_report(
     session_id: uuid.UUID,
-    payload: ReportWrite,
+    payload: Annotated[
+        ReportWrite,
+        Body(
+            openapi_examples=examples(
+                "Procès-verbal : un candidat présent, un absent",
+                REPORT_WRITE_EXAMPLE,
+                "A line per registered candidate: attendance and, for a candidate who sat, "
+                "the result of each block assessed.",
+            )
+        ),
+    ],
     db: DbSession,
     principal: CentreOrAdmin,
     rules: Rules,
@@ -65,10 +92,18 @@ async def sign_report(
 @router.get(
     "/report",
     response_model=list[ReportRead],
-    summary="The session's reports",
+    summary="The session's reports (procès-verbaux)",
     description="The report in force and any revoked one, newest first; a partner sees only its "
     "candidates' lines.",
-    responses=problem_responses(*_AUTH, ExamSessionNotFoundError),
+    responses={
+        **success(
+            200,
+            "The reports, newest first (empty before signing).",
+            "Le procès-verbal en vigueur",
+            [REPORT_READ_EXAMPLE],
+        ),
+        **problem_responses(*_AUTH, ExamSessionNotFoundError),
+    },
 )
 async def get_reports(
     session_id: uuid.UUID, db: DbSession, principal: AnyRole
@@ -79,21 +114,40 @@ async def get_reports(
 @router.post(
     "/report/revocation",
     response_model=ReportRead,
-    summary="Revoke the signed report (administrators)",
+    summary="Revoke the signed report (retrait du procès-verbal, administrators)",
     description="The report stays on record as revoked; the session is HELD again, for a new "
     "report. If-Match is required.",
-    responses=problem_responses(
-        *_AUTH,
-        ExamSessionNotFoundError,
-        ActionNotAllowedError,
-        SessionVersionMismatchError,
-        IfMatchRequiredError,
-        report_service.ReportNotFoundError,
-    ),
+    responses={
+        **success(
+            200,
+            "The revoked report, kept on record.",
+            "Un procès-verbal retiré",
+            {
+                **REPORT_READ_EXAMPLE,
+                "revoked_at": "2027-03-20T09:00:00Z",
+                "revocation_reason": REVOCATION_EXAMPLE["reason"],
+            },
+        ),
+        **problem_responses(
+            *_AUTH,
+            ExamSessionNotFoundError,
+            ActionNotAllowedError,
+            SessionVersionMismatchError,
+            IfMatchRequiredError,
+            report_service.ReportNotFoundError,
+        ),
+    },
 )
 async def revoke_report(
     session_id: uuid.UUID,
-    payload: RevocationWrite,
+    payload: Annotated[
+        RevocationWrite,
+        Body(
+            openapi_examples=examples(
+                "Retrait pour erreur de saisie", REVOCATION_EXAMPLE
+            )
+        ),
+    ],
     db: DbSession,
     principal: Admin,
     rules: Rules,

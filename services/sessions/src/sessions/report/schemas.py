@@ -87,3 +87,50 @@ class ReportRead(BaseModel):
     signed_by: str
     revoked_at: datetime | None
     revocation_reason: str | None
+
+
+# Examples of the OpenAPI document: the procès-verbal of a session with two candidates.
+REPORT_WRITE_EXAMPLE: dict[str, object] = {
+    "lines": [
+        {
+            "registration_id": "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1d01",
+            "attendance": "PRESENT",
+            "blocks": [
+                {"block_code": "RNCP38077BC01", "result": "VALIDATED"},
+                {"block_code": "RNCP38077BC02", "result": "NOT_VALIDATED"},
+            ],
+        },
+        {
+            "registration_id": "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1d02",
+            "attendance": "ABSENT",
+        },
+    ]
+}
+REPORT_READ_EXAMPLE: dict[str, object] = {
+    "id": "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1e10",
+    "session_id": "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1d40",
+    "lines": [
+        {
+            "registration_id": "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1d01",
+            "candidacy_id": "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1c99",
+            "attendance": "PRESENT",
+            "blocks": [
+                {"block_code": "RNCP38077BC01", "result": "VALIDATED"},
+                {"block_code": "RNCP38077BC02", "result": "NOT_VALIDATED"},
+            ],
+        },
+        {
+            "registration_id": "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1d02",
+            "candidacy_id": "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1c97",
+            "attendance": "ABSENT",
+            "blocks": [],
+        },
+    ],
+    "signed_at": "2027-03-17T11:00:00Z",
+    "signed_by": "centre-afpa-lyon",
+    "revoked_at": None,
+    "revocation_reason": None,
+}
+REVOCATION_EXAMPLE: dict[str, object] = {
+    "reason": "Erreur de saisie du résultat du bloc RNCP38077BC02 : procès-verbal à refaire."
+}

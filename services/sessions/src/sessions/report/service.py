@@ -117,12 +117,20 @@ def _read(report: Report) -> ReportRead:
     )
 
 
-def report_signed_data(session: ExamSession, report: Report) -> dict[str, object]:
-    """The data of ``report.signed``, as the candidacy service reads it."""
+def report_signed_data(
+    session: ExamSession, report: Report, certifier_ids: Sequence[str]
+) -> dict[str, object]:
+    """The data of ``report.signed``, as the candidacy service reads it.
+
+    ``centre_id`` and ``certifier_ids`` (the certifiers recorded for the session) let partner
+    webhooks decide who may receive it; the candidacy service ignores them.
+    """
     _, last_day = session_days(session.starts_at, session.ends_at)
     return {
         "report_id": str(report.id),
         "session_id": str(session.id),
+        "centre_id": str(session.centre_id),
+        "certifier_ids": list(certifier_ids),
         "rncp_code": session.rncp_code,
         "jury_date": last_day.isoformat(),
         "signed_at": report.signed_at.isoformat(),
@@ -177,8 +185,9 @@ async def sign_report(
             signed_by=principal.client_id,
         )
         db.add(report)
+        repository = SessionRepository(db)
         await change_session(
-            SessionRepository(db), session, expected_version, state=State.REPORT_SIGNED
+            repository, session, expected_version, state=State.REPORT_SIGNED
         )
         add_event(
             db,
@@ -186,7 +195,9 @@ async def sign_report(
             type=REPORT_SIGNED,
             source=EVENT_SOURCE,
             subject=str(session.id),
-            data=report_signed_data(session, report),
+            data=report_signed_data(
+                session, report, await repository.certifiers_of(session.id)
+            ),
         )
     return _read(report)
 
@@ -225,7 +236,7 @@ async def revoke_report(
         await change_session(
             SessionRepository(db), session, expected_version, state=State.HELD
         )
-        publish(db, session, await site_of(db, session), "report-revoked", rules)
+        await publish(db, session, await site_of(db, session), "report-revoked", rules)
     return _read(report)
 
 

@@ -63,6 +63,15 @@ class SessionRepository(RepositoryBase):
                 [{"session_id": session_id, "certifier_id": i} for i in set(ids)],
             )
 
+    async def certifiers_of(self, session_id: uuid.UUID) -> list[str]:
+        """The ids of the session's certifiers, as recorded when it was created, in order."""
+        rows = await self.db.scalars(
+            select(ExamSessionCertifier.certifier_id)
+            .where(ExamSessionCertifier.session_id == session_id)
+            .order_by(ExamSessionCertifier.certifier_id)
+        )
+        return list(rows)
+
     async def change(
         self, session: ExamSession, expected_version: int | None, **values: Any
     ) -> bool:

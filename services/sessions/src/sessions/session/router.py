@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Body, Query, Request, Response, status
 
 from common import (
     DEFAULT_LIMIT,
@@ -55,9 +55,17 @@ from sessions.errors import (
     SiteNotFoundError,
     SupervisorConflictOfInterestError,
 )
+from sessions.openapi import examples, success
 from sessions.session import service as session_service
-from sessions.session.rules import State
+from sessions.session.rules import SessionKind, State
 from sessions.session.schemas import (
+    CANCELLATION_EXAMPLE,
+    DECLARATION_EXAMPLE,
+    JURY_EXAMPLE,
+    SESSION_CREATE_EXAMPLE,
+    SESSION_PUBLIC_EXAMPLE,
+    SESSION_READ_EXAMPLE,
+    SESSION_UPDATE_EXAMPLE,
     CancellationWrite,
     ExamSessionCreate,
     ExamSessionRead,
@@ -103,19 +111,45 @@ def _version(if_match: str | None) -> int | None:
     "kind (session titre, CCP, CCS, jury of a diploma), blocks assessed, dates (tests of at most "
     "12 hours in all, over one or several days), capacity, session manager (responsable de "
     "session) and supervisors.",
-    responses=problem_responses(
-        *_AUTH,
-        ExamCentreNotFoundError,
-        SiteNotFoundError,
-        SessionDatesInvalidError,
-        SessionTooLongError,
-        CertificationUnknownError,
-        BlocksNotInCertificationError,
-        CatalogUnavailableError,
-    ),
+    responses={
+        **success(
+            201,
+            "The session, in DRAFT (whole: the centre's view).",
+            "Une session d'examen en brouillon",
+            {
+                **SESSION_READ_EXAMPLE,
+                "state": "DRAFT",
+                "seats_left": 8,
+                "jury": [],
+                "allowed_actions": ["UPDATE", "SET_JURY", "SCHEDULE", "CANCEL"],
+                "version": 1,
+            },
+        ),
+        **problem_responses(
+            *_AUTH,
+            ExamCentreNotFoundError,
+            SiteNotFoundError,
+            SessionDatesInvalidError,
+            SessionTooLongError,
+            CertificationUnknownError,
+            BlocksNotInCertificationError,
+            CatalogUnavailableError,
+        ),
+    },
 )
 async def create_session(
-    payload: ExamSessionCreate,
+    payload: Annotated[
+        ExamSessionCreate,
+        Body(
+            openapi_examples=examples(
+                "Session titre professionnel sur deux jours",
+                SESSION_CREATE_EXAMPLE,
+                "Every block of RNCP38077 (block_codes omitted), 11.5 hours of tests "
+                "(épreuves), eight seats, a session manager (responsable de session) and a "
+                "supervisor (surveillante).",
+            )
+        ),
+    ],
     db: DbSession,
     principal: CentreOrAdmin,
     catalog: Catalog,
@@ -132,11 +166,19 @@ async def create_session(
 @router.get(
     "",
     response_model=Page[ExamSessionRead],
-    summary="Find exam sessions (the calendar)",
+    summary="Find exam sessions (calendrier des sessions d'examen)",
     description="What a counsellor asks first: sessions of a certification, in a region or "
     "département, between two dates, with seats left. Partners see the public calendar "
     "(no staff, no jury); a centre sees its drafts too. Soonest first.",
-    responses=problem_responses(*_AUTH, InvalidCursorError),
+    responses={
+        **success(
+            200,
+            "A page of sessions, soonest first.",
+            "Le calendrier des sessions d'examen, vu par un partenaire",
+            {"items": [SESSION_PUBLIC_EXAMPLE], "next_cursor": None},
+        ),
+        **problem_responses(*_AUTH, InvalidCursorError),
+    },
 )
 async def list_sessions(
     request: Request,
@@ -151,6 +193,10 @@ async def list_sessions(
     starts_after: Annotated[datetime | None, Query()] = None,
     starts_before: Annotated[datetime | None, Query()] = None,
     state: Annotated[State | None, Query()] = None,
+    kind: Annotated[
+        SessionKind | None,
+        Query(description="TITLE (session titre), CCP, CCS or DIPLOMA_JURY."),
+    ] = None,
     with_seats_left: Annotated[bool, Query()] = False,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
@@ -163,6 +209,7 @@ async def list_sessions(
         starts_after=starts_after,
         starts_before=starts_before,
         state=state,
+        kind=kind,
         with_seats_left=with_seats_left,
     )
     items, next_cursor = await session_service.list_sessions(
@@ -175,8 +222,19 @@ async def list_sessions(
 @router.get(
     "/{session_id}",
     response_model=ExamSessionRead,
-    summary="Get an exam session",
-    responses=problem_responses(*_AUTH, ExamSessionNotFoundError),
+    summary="Get an exam session (session d'examen)",
+    description="Whole for its exam centre, the certifiers of its certification and "
+    "administrators; partners see the public calendar's view (no staff, no jury). The ETag "
+    "is the session's version, for If-Match.",
+    responses={
+        **success(
+            200,
+            "The session (here, the centre's whole view).",
+            "Une session d'examen programmée, avec son jury",
+            SESSION_READ_EXAMPLE,
+        ),
+        **problem_responses(*_AUTH, ExamSessionNotFoundError),
+    },
 )
 async def get_session(
     session_id: uuid.UUID,
@@ -195,20 +253,46 @@ async def get_session(
     "/{session_id}",
     response_model=ExamSessionRead,
     summary="Change a session's staff, capacity or (in DRAFT) dates",
-    description="A new manager or supervisor is checked against the registered candidates' "
-    "declared links. Honours If-Match.",
-    responses=problem_responses(
-        *_AUTH,
-        *_ACT,
-        SessionDatesInvalidError,
-        SessionTooLongError,
-        SessionFullError,
-        *_STAFF,
-    ),
+    description="A new session manager (responsable de session) or supervisor (surveillant) "
+    "is checked against the registered candidates' declared links. Honours If-Match.",
+    responses={
+        **success(
+            200,
+            "The changed session.",
+            "Une session d'examen agrandie",
+            {
+                **SESSION_READ_EXAMPLE,
+                "capacity": 10,
+                "seats_left": 7,
+                "supervisors": [
+                    {"full_name": "Inès Garnier", "email": None},
+                    {"full_name": "Paul Moreau", "email": None},
+                ],
+                "version": 5,
+            },
+        ),
+        **problem_responses(
+            *_AUTH,
+            *_ACT,
+            SessionDatesInvalidError,
+            SessionTooLongError,
+            SessionFullError,
+            *_STAFF,
+        ),
+    },
 )
 async def update_session(
     session_id: uuid.UUID,
-    payload: ExamSessionUpdate,
+    payload: Annotated[
+        ExamSessionUpdate,
+        Body(
+            openapi_examples=examples(
+                "Deux places de plus et un second surveillant",
+                SESSION_UPDATE_EXAMPLE,
+                "Only the fields given change; the dates change only in DRAFT.",
+            )
+        ),
+    ],
     db: DbSession,
     principal: CentreOrAdmin,
     rules: Rules,
@@ -229,17 +313,34 @@ async def update_session(
 @router.put(
     "/{session_id}/jury",
     response_model=ExamSessionRead,
-    summary="Compose the jury",
+    summary="Compose the jury (composition du jury)",
     description="Replaces the jury. A TP jury (TITLE, CCP, CCS): at least two members "
     "habilitated for the certification and valid over the session's dates. A diploma jury: a "
     "president, teachers or trainers, and professionals of the sector. No juror sits in two "
     "overlapping sessions, and none is linked to a registered candidate (trainer, tutor, "
     "supervisor, colleague, personal). Each breach has its own code naming the juror.",
-    responses=problem_responses(*_AUTH, *_ACT, JurorNotFoundError, *_JURY),
+    responses={
+        **success(
+            200,
+            "The session with its jury.",
+            "Un jury de deux membres habilités",
+            SESSION_READ_EXAMPLE,
+        ),
+        **problem_responses(*_AUTH, *_ACT, JurorNotFoundError, *_JURY),
+    },
 )
 async def set_jury(
     session_id: uuid.UUID,
-    payload: JuryWrite,
+    payload: Annotated[
+        JuryWrite,
+        Body(
+            openapi_examples=examples(
+                "Jury d'un titre professionnel",
+                JURY_EXAMPLE,
+                "Two professionals habilitated for the certification (membres de jury).",
+            )
+        ),
+    ],
     db: DbSession,
     principal: CentreOrAdmin,
     rules: Rules,
@@ -260,16 +361,33 @@ async def set_jury(
 @router.put(
     "/{session_id}/jury/{juror_id}/declaration",
     response_model=ExamSessionRead,
-    summary="Record a juror's declaration of links",
+    summary="Record a juror's declaration of links (déclaration sur l'honneur)",
     description="Each juror declares, on their honour, the candidates of the session they "
     "know. A declared link with a registered candidate makes the jury unlawful until the juror "
     "is replaced.",
-    responses=problem_responses(*_AUTH, ExamSessionNotFoundError, JurorNotFoundError),
+    responses={
+        **success(
+            200,
+            "The session, with the declaration recorded on the juror's seat.",
+            "Déclaration d'absence de lien enregistrée",
+            SESSION_READ_EXAMPLE,
+        ),
+        **problem_responses(*_AUTH, ExamSessionNotFoundError, JurorNotFoundError),
+    },
 )
 async def declare_links(
     session_id: uuid.UUID,
     juror_id: uuid.UUID,
-    payload: JuryDeclarationWrite,
+    payload: Annotated[
+        JuryDeclarationWrite,
+        Body(
+            openapi_examples=examples(
+                "Le juré ne connaît aucun candidat",
+                DECLARATION_EXAMPLE,
+                "An empty list: the juror declares no link with the session's candidates.",
+            )
+        ),
+    ],
     db: DbSession,
     principal: CentreOrAdmin,
     rules: Rules,
@@ -284,19 +402,27 @@ async def declare_links(
 @router.post(
     "/{session_id}/scheduling",
     response_model=ExamSessionRead,
-    summary="Schedule a session",
+    summary="Schedule a session (programmation de la session d'examen)",
     description="Requires an approval (agrément) of the site for the certification valid over "
     "every day of the session, a certification active at the RNCP over those days, and a "
     "lawful jury. Publishes `session-scheduled`. Honours If-Match.",
-    responses=problem_responses(
-        *_AUTH,
-        *_ACT,
-        CertificationInactiveError,
-        SessionNotApprovedError,
-        CatalogUnavailableError,
-        *_JURY,
-        *_STAFF,
-    ),
+    responses={
+        **success(
+            200,
+            "The scheduled session, now on the public calendar.",
+            "Une session d'examen programmée",
+            SESSION_READ_EXAMPLE,
+        ),
+        **problem_responses(
+            *_AUTH,
+            *_ACT,
+            CertificationInactiveError,
+            SessionNotApprovedError,
+            CatalogUnavailableError,
+            *_JURY,
+            *_STAFF,
+        ),
+    },
 )
 async def schedule_session(
     session_id: uuid.UUID,
@@ -321,13 +447,24 @@ async def schedule_session(
 @router.post(
     "/{session_id}/convocations",
     response_model=ExamSessionRead,
-    summary="Send the convocations",
+    summary="Send the convocations (envoi des convocations)",
     description="Convokes candidates and jurors, one month before the session at the latest "
     "(Europe/Paris); registrations close then. The jury and the staff are checked once more "
     "against the final list of candidates. Each convocation is an iCalendar file. Honours If-Match.",
-    responses=problem_responses(
-        *_AUTH, *_ACT, ConvocationsTooLateError, *_JURY, *_STAFF
-    ),
+    responses={
+        **success(
+            200,
+            "The session, its convocations sent.",
+            "Convocations envoyées un mois avant la session",
+            {
+                **SESSION_READ_EXAMPLE,
+                "state": "CONVOCATIONS_SENT",
+                "allowed_actions": ["RECORD_ATTENDANCE", "MARK_HELD", "CANCEL"],
+                "version": 5,
+            },
+        ),
+        **problem_responses(*_AUTH, *_ACT, ConvocationsTooLateError, *_JURY, *_STAFF),
+    },
 )
 async def send_convocations(
     session_id: uuid.UUID,
@@ -352,9 +489,23 @@ async def send_convocations(
 @router.post(
     "/{session_id}/holding",
     response_model=ExamSessionRead,
-    summary="Record that the session took place",
-    description="After its end; the report can then be signed. Honours If-Match.",
-    responses=problem_responses(*_AUTH, *_ACT, SessionNotEndedError),
+    summary="Record that the session took place (session tenue)",
+    description="After its end; the report (procès-verbal) can then be signed. Honours "
+    "If-Match.",
+    responses={
+        **success(
+            200,
+            "The session, HELD.",
+            "Une session d'examen tenue",
+            {
+                **SESSION_READ_EXAMPLE,
+                "state": "HELD",
+                "allowed_actions": ["RECORD_ATTENDANCE", "SIGN_REPORT"],
+                "version": 6,
+            },
+        ),
+        **problem_responses(*_AUTH, *_ACT, SessionNotEndedError),
+    },
 )
 async def mark_held(
     session_id: uuid.UUID,
@@ -379,13 +530,35 @@ async def mark_held(
 @router.post(
     "/{session_id}/cancellation",
     response_model=ExamSessionRead,
-    summary="Cancel a session",
+    summary="Cancel a session (annulation de la session d'examen)",
     description="Before it takes place. Publishes `session-cancelled`. Honours If-Match.",
-    responses=problem_responses(*_AUTH, *_ACT),
+    responses={
+        **success(
+            200,
+            "The cancelled session.",
+            "Une session d'examen annulée",
+            {
+                **SESSION_READ_EXAMPLE,
+                "state": "CANCELLED",
+                "cancelled_reason": CANCELLATION_EXAMPLE["reason"],
+                "allowed_actions": [],
+                "version": 5,
+            },
+        ),
+        **problem_responses(*_AUTH, *_ACT),
+    },
 )
 async def cancel_session(
     session_id: uuid.UUID,
-    payload: CancellationWrite,
+    payload: Annotated[
+        CancellationWrite,
+        Body(
+            openapi_examples=examples(
+                "Annulation pour indisponibilité du plateau technique",
+                CANCELLATION_EXAMPLE,
+            )
+        ),
+    ],
     db: DbSession,
     principal: CentreOrAdmin,
     rules: Rules,

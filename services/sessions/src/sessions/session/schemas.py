@@ -201,3 +201,91 @@ class CancellationWrite(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=2, max_length=2000)
+
+
+# Examples of the OpenAPI document: one session of a titre professionnel, from draft to held.
+SESSION_ID = "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1d40"
+JUROR_IDS = (
+    "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1c55",
+    "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1c56",
+)
+SESSION_CREATE_EXAMPLE: dict[str, object] = {
+    "centre_id": "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1c20",
+    "site_id": "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1c31",
+    "rncp_code": "RNCP38077",
+    "kind": "TITLE",
+    "starts_at": "2027-03-15T08:30:00+01:00",
+    "ends_at": "2027-03-16T17:00:00+01:00",
+    "test_hours": 11.5,
+    "capacity": 8,
+    "manager": {"full_name": "Julien Bertrand", "email": "j.bertrand@example.org"},
+    "supervisors": [{"full_name": "Inès Garnier"}],
+}
+SESSION_READ_EXAMPLE: dict[str, object] = {
+    "id": SESSION_ID,
+    "centre_id": "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1c20",
+    "site": {
+        "id": "0190c7f2-8a41-7c3e-9d55-2b8f4e6a1c31",
+        "name": "Plateau soudure",
+        "address": "12 rue des Forges",
+        "postal_code": "69200",
+        "city": "Vénissieux",
+    },
+    "rncp_code": "RNCP38077",
+    "certification_title": "Soudeur assembleur industriel",
+    "kind": "TITLE",
+    "block_codes": ["RNCP38077BC01", "RNCP38077BC02"],
+    "starts_at": "2027-03-15T07:30:00Z",
+    "ends_at": "2027-03-16T16:00:00Z",
+    "test_hours": 11.5,
+    "capacity": 8,
+    "seats_left": 5,
+    "state": "SCHEDULED",
+    "region": "84",
+    "department": "69",
+    "registration_deadline": "2027-02-15T00:00:00+01:00",
+    "manager": {"full_name": "Julien Bertrand", "email": "j.bertrand@example.org"},
+    "supervisors": [{"full_name": "Inès Garnier", "email": None}],
+    "jury": [
+        {
+            "juror_id": JUROR_IDS[0],
+            "full_name": "Nadia Roux",
+            "profile": "PROFESSIONAL",
+            "role": "MEMBER",
+            "declared_candidacy_ids": [],
+            "declared_at": "2027-01-05T10:00:00Z",
+        },
+        {
+            "juror_id": JUROR_IDS[1],
+            "full_name": "Marc Lefèvre",
+            "profile": "PROFESSIONAL",
+            "role": "MEMBER",
+            "declared_candidacy_ids": [],
+            "declared_at": None,
+        },
+    ],
+    "cancelled_reason": None,
+    "allowed_actions": ["UPDATE", "SET_JURY", "SEND_CONVOCATIONS", "CANCEL"],
+    "version": 4,
+    "created_at": "2026-11-02T09:30:00Z",
+    "updated_at": "2026-11-10T16:20:00Z",
+}
+# As a partner sees it (the public calendar): no staff, no jury.
+SESSION_PUBLIC_EXAMPLE: dict[str, object] = {
+    **SESSION_READ_EXAMPLE,
+    "manager": None,
+    "supervisors": None,
+    "jury": None,
+    "allowed_actions": ["REGISTER"],
+}
+SESSION_UPDATE_EXAMPLE: dict[str, object] = {
+    "capacity": 10,
+    "supervisors": [{"full_name": "Inès Garnier"}, {"full_name": "Paul Moreau"}],
+}
+JURY_EXAMPLE: dict[str, object] = {
+    "members": [{"juror_id": JUROR_IDS[0]}, {"juror_id": JUROR_IDS[1]}]
+}
+DECLARATION_EXAMPLE: dict[str, object] = {"linked_candidacy_ids": []}
+CANCELLATION_EXAMPLE: dict[str, object] = {
+    "reason": "Plateau technique indisponible (travaux) : session reportée."
+}

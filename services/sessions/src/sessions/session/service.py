@@ -166,14 +166,16 @@ def to_read(
     )
 
 
-def publish(
+async def publish(
     db: AsyncSession,
     session: ExamSession,
     site: ExamSite,
     name: str,
     rules: SessionRules,
 ) -> None:
-    """Adds a ``fr.vae.sessions.<name>.v1`` event (the public calendar's view) to the outbox."""
+    """Adds a ``fr.vae.sessions.<name>.v1`` event to the outbox: the public calendar's view of
+    the session, plus ``certifier_ids`` (the certifiers recorded for it), which partner
+    webhooks use, with ``centre_id``, to decide who may receive the event."""
     data = to_read(session, site, whole=False, jury=[], principal=None, rules=rules)
     add_event(
         db,
@@ -181,9 +183,13 @@ def publish(
         type=f"fr.vae.sessions.{name}.v1",
         source=EVENT_SOURCE,
         subject=str(session.id),
-        data=data.model_dump(
-            mode="json", exclude={"allowed_actions", "manager", "supervisors", "jury"}
-        ),
+        data={
+            **data.model_dump(
+                mode="json",
+                exclude={"allowed_actions", "manager", "supervisors", "jury"},
+            ),
+            "certifier_ids": await SessionRepository(db).certifiers_of(session.id),
+        },
     )
 
 
@@ -413,6 +419,7 @@ class CalendarFilters:
     starts_before: datetime | None = None
     state: State | None = None
     with_seats_left: bool = False
+    kind: SessionKind | None = None
 
     def conditions(self) -> list[ColumnElement[bool]]:
         """The SQL conditions of these filters."""
@@ -423,6 +430,7 @@ class CalendarFilters:
             (ExamSession.department, self.department),
             (ExamSession.centre_id, self.centre_id),
             (ExamSession.state, self.state),
+            (ExamSession.kind, self.kind),
         ):
             if value is not None:
                 conditions.append(column == value)
@@ -807,7 +815,7 @@ async def schedule_session(
             repository, session, expected_version, state=State.SCHEDULED
         )
         site = await site_of(db, session)
-        publish(db, session, site, "session-scheduled", rules)
+        await publish(db, session, site, "session-scheduled", rules)
     return to_read(
         session, site, whole=True, jury=jury, principal=principal, rules=rules
     )
@@ -861,7 +869,7 @@ async def send_convocations(
             convocations_sent_at=now,
         )
         site = await site_of(db, session)
-        publish(db, session, site, "convocations-sent", rules)
+        await publish(db, session, site, "convocations-sent", rules)
     return to_read(
         session, site, whole=True, jury=jury, principal=principal, rules=rules
     )
@@ -903,7 +911,7 @@ async def mark_held(
         )
         site = await site_of(db, session)
         jury = await repository.jury_of(session.id)
-        publish(db, session, site, "session-held", rules)
+        await publish(db, session, site, "session-held", rules)
     return to_read(
         session, site, whole=True, jury=jury, principal=principal, rules=rules
     )
@@ -940,7 +948,7 @@ async def cancel_session(
         )
         site = await site_of(db, session)
         jury = await repository.jury_of(session.id)
-        publish(db, session, site, "session-cancelled", rules)
+        await publish(db, session, site, "session-cancelled", rules)
     return to_read(
         session, site, whole=True, jury=jury, principal=principal, rules=rules
     )
