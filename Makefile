@@ -49,8 +49,12 @@ format: setup
 typecheck: setup
 	$(BIN)/mypy libs/common/src $(foreach p,$(PROCESSES),$(p)/src)
 
+# The official LHEO 2.3 XSD is not shipped; where one lies beside the checkout (or
+# LHEO_OFFICIAL_XSD names it), the LHEO export tests validate against it too.
+LHEO_XSD := $(or $(LHEO_OFFICIAL_XSD),$(wildcard ../shared/reference-data/lheo/lheo.xsd))
+
 pytest: setup
-	$(BIN)/pytest
+	$(if $(LHEO_XSD),LHEO_OFFICIAL_XSD=$(abspath $(LHEO_XSD)) )$(BIN)/pytest
 
 migrate: setup ## upgrade every service's database (URLs from CATALOG_DATABASE_URL, …)
 	@for p in $(PROCESSES); do (cd $$p && $(abspath $(BIN))/alembic upgrade head) || exit 1; done
