@@ -427,24 +427,6 @@ class TestExportCalendar:
         assert len(city) == 50 and city.endswith("…")
 
 
-class TestOfficialSchema:
-    async def test_the_export_is_valid_against_the_official_lheo_schema(
-        self, client: httpx.AsyncClient, auth: TokenFactory
-    ) -> None:
-        if OFFICIAL is None:
-            pytest.skip(
-                "LHEO_OFFICIAL_XSD is not set: the official LHEO 2.3 schema "
-                "(http://lheo.gouv.fr/2.3/lheo.xsd) is not shipped with the project"
-            )
-        centre = await create_centre(client, auth, approve=(TP, OTHER_TP))
-        await scheduled_session(client, auth, centre)
-        await scheduled_session(client, auth, centre, rncp_code=OTHER_TP)
-
-        response = await client.get(PATH, headers=auth(Role.ADMIN))
-
-        assert OFFICIAL.validate(etree.fromstring(response.content)), OFFICIAL.error_log
-
-
 async def _many_sessions(
     sessionmaker: async_sessionmaker[AsyncSession], centres: list[Centre], count: int
 ) -> None:

@@ -35,10 +35,13 @@ from common import AuthenticationError, PermissionDeniedError, problem_responses
 router = APIRouter(tags=["imports"])
 
 _EXPORT_DATASET = "https://www.data.gouv.fr/fr/datasets/repertoire-national-des-certifications-professionnelles-et-repertoire-specifique/"
+# Inline, never `externalValue`: the documentation pages would fetch it from another host,
+# which their Content-Security-Policy forbids (and closed networks cannot reach).
 _ZIP_EXAMPLES = {
     "export": {
         "summary": "The zip France compétences publishes every day",
-        "externalValue": _EXPORT_DATASET,
+        "description": f"Download it from data.gouv.fr: {_EXPORT_DATASET}",
+        "value": "export-fiches-rncp-v4-1-2026-11-27.zip (binary)",
     }
 }
 _UPLOAD_BODY = {
