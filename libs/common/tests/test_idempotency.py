@@ -30,6 +30,7 @@ from common import (
     Principal,
     Role,
     ServiceUnavailableError,
+    document_idempotency_key,
     generate_signing_keys,
     install_error_handlers,
     mint_internal_token,
@@ -726,3 +727,34 @@ class TestPurgeExpiredIdempotencyKeys:
         async with sessionmaker() as db:
             remaining = list(await db.scalars(select(idempotency_model.key)))
         assert remaining == ["fresh"]
+
+
+class TestDocumentIdempotencyKey:
+    def test_declares_the_header_and_its_400_on_posts_only(self) -> None:
+        app = FastAPI()
+        install_error_handlers(app)
+
+        @app.post("/v1/things", status_code=201)
+        async def create_thing() -> dict[str, str]:
+            return {}
+
+        @app.get("/v1/things")
+        async def list_things() -> list[str]:
+            return []
+
+        document_idempotency_key(app)
+        document = app.openapi()
+
+        post = document["paths"]["/v1/things"]["post"]
+        [header] = [p for p in post["parameters"] if p["name"] == "Idempotency-Key"]
+        assert header["in"] == "header" and header["required"] is False
+        assert header["schema"]["pattern"] == "^[\\x20-\\x7e]{1,255}$"
+        assert (
+            "example" not in header
+        )  # one shared example key would be reused everywhere
+        assert post["responses"]["400"]["description"].endswith(
+            "IDEMPOTENCY_KEY_INVALID"
+        )
+        assert list(post["responses"]["400"]["content"]) == ["application/problem+json"]
+        assert "parameters" not in document["paths"]["/v1/things"]["get"]
+        assert app.openapi() == document  # rebuilding adds nothing twice

@@ -49,7 +49,7 @@ from uuid6 import uuid7
 
 from common._auth import InternalTokenVerifier
 from common._db import UtcDateTime, upsert, utcnow
-from common._errors import AuthenticationError, problem_response
+from common._errors import PROBLEM_MEDIA_TYPE, AuthenticationError, problem_response
 
 logger = structlog.get_logger(__name__)
 
@@ -532,8 +532,12 @@ _IDEMPOTENCY_PARAMETER: dict[str, Any] = {
     "the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with "
     "another request is a 422, while the first still runs a 409. Use one new random key "
     "(a UUID) per intended operation, and the same key for its retries.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
-    "example": "5f0c2a8e-7d4b-4e1a-9c3f-2b6d8e0a1f47",
+    # No fixed example: a client (or a fuzzer) copying it would reuse one key everywhere.
+    "schema": {
+        "type": "string",
+        "pattern": f"^[\\x20-\\x7e]{{1,{MAX_KEY_LENGTH}}}$",
+        "description": "1 to 255 printable ASCII characters, e.g. a UUID.",
+    },
 }
 
 
@@ -554,6 +558,21 @@ def document_idempotency_key(app: FastAPI) -> None:
                 for parameter in parameters
             ):
                 parameters.append(dict(_IDEMPOTENCY_PARAMETER))
+            invalid = operation.setdefault("responses", {}).setdefault(
+                "400",
+                {
+                    "description": "Bad Request",
+                    "content": {
+                        PROBLEM_MEDIA_TYPE: {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    },
+                },
+            )
+            described = invalid.get("description", "Bad Request")
+            if "IDEMPOTENCY_KEY_INVALID" not in described:
+                joiner = ", " if ":" in described else ": "
+                invalid["description"] = f"{described}{joiner}IDEMPOTENCY_KEY_INVALID"
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -148,7 +148,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     install_error_handlers(app)
-    install_problem_examples(app)
 
     async def database_ready() -> None:
         async with app.state.read_sessionmaker() as db:
@@ -156,6 +155,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(IdempotencyMiddleware, model=IdempotencyKey)
     document_idempotency_key(app)
+    # Last: it adds examples to every problem answer, the Idempotency-Key's 400 included.
+    install_problem_examples(app)
     # Outside the idempotency middleware: it opens the sealed secrets of stored answers too.
     app.add_middleware(SecretUnsealMiddleware)
     install_observability(app, service=SERVICE_NAME, checks=[database_ready])

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from common import Role
 
@@ -98,14 +99,15 @@ class SubscriptionUpdate(BaseModel):
         },
     )
 
-    url: WebhookUrl | None = None
-    event_types: list[EventTypeName] | None = Field(
+    # Optional but never null (SkipJsonSchema keeps null out of the documented schema).
+    url: WebhookUrl | SkipJsonSchema[None] = None
+    event_types: list[EventTypeName] | SkipJsonSchema[None] = Field(
         default=None, min_length=1, max_length=50
     )
     description: Description | None = Field(
         default=None, description="A note for your own use; null removes it."
     )
-    enabled: bool | None = Field(
+    enabled: bool | SkipJsonSchema[None] = Field(
         default=None,
         description="false stops the deliveries (they wait); true resumes them and clears "
         "the disabled reason.",
