@@ -237,6 +237,31 @@ class TestInstallErrorHandlers:
         assert response.headers["allow"] == "GET"
 
     @pytest.mark.asyncio
+    async def test_allows_the_methods_of_every_route_of_the_path(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        # GET and POST are two routes of one path: Starlette alone names only the first.
+        response = await client.patch("/v1/certifications", json={})
+
+        assert response.status_code == 405
+        assert response.headers["allow"] == "GET, POST"
+
+    @pytest.mark.asyncio
+    async def test_renders_a_body_that_is_not_utf8_as_a_validation_failure(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        response = await client.post(
+            "/v1/certifications",
+            content=b"\xba\xda\xf5\x81\n",
+            headers={"content-type": "application/json"},
+        )
+
+        assert response.status_code == 422
+        body = problem_of(response)
+        assert body["code"] == "VALIDATION_FAILED"
+        assert "UTF-8" in body["detail"]
+
+    @pytest.mark.asyncio
     async def test_keeps_the_detail_of_an_explicit_http_exception(
         self, client: httpx.AsyncClient
     ) -> None:

@@ -24,6 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://vae.example.org/problems/"
@@ -219,17 +220,42 @@ async def _http_exception_handler(request: Request, exc: Exception) -> Response:
         if isinstance(exc.detail, str)
         else HTTPStatus(exc.status_code).phrase
     )
+    headers = dict(exc.headers) if exc.headers else {}
+    if exc.status_code == 400 and detail == _UNREADABLE_BODY:
+        # FastAPI's answer to a body it cannot decode (not UTF-8): a broken body like any other.
+        return problem_response(
+            request,
+            status=422,
+            code="VALIDATION_FAILED",
+            detail="The request body cannot be read: send JSON encoded in UTF-8.",
+        )
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"There is no resource at {request.url.path}: check the path against the API documentation."
     elif exc.status_code == 405:
         detail = f"{request.method} is not allowed on {request.url.path}; see the Allow header."
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
     return problem_response(
         request,
         status=exc.status_code,
         code=codes.get(exc.status_code, f"HTTP_{exc.status_code}"),
         detail=detail,
-        headers=dict(exc.headers) if exc.headers else None,
+        headers=headers or None,
     )
+
+
+_UNREADABLE_BODY = "There was an error parsing the body"
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route of the path accepts: Starlette's 405 names only the first
+    route that matched the path, though several routes may share it (GET and POST)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, BaseRoute) and getattr(route, "methods", None):
+            match, _ = route.matches(request.scope)
+            if match is not Match.NONE:
+                methods |= set(route.methods)  # type: ignore[attr-defined]
+    return ", ".join(sorted(methods))
 
 
 async def _unhandled_error_handler(request: Request, exc: Exception) -> Response:
