@@ -18,6 +18,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import asyncpg
 import httpx
@@ -36,6 +37,14 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def skip_unless_ci(message: str) -> NoReturn:
+    """Skips the calling test for a missing prerequisite, or fails it under CI, where every
+    prerequisite must be there."""
+    if in_ci():
+        pytest.fail(f"{message} (CI=true: this test may not be skipped)")
+    pytest.skip(message)
+
+
 async def create_postgres_database(prefix: str) -> str:
     """Creates an empty database and returns its SQLAlchemy (asyncpg) URL.
 
@@ -45,13 +54,7 @@ async def create_postgres_database(prefix: str) -> str:
     try:
         connection = await asyncpg.connect(admin_url, timeout=5)
     except (OSError, asyncpg.PostgresError) as error:
-        message = f"PostgreSQL is unreachable at {admin_url}: {error}"
-        if in_ci():
-            pytest.fail(
-                message
-                + " (CI=true: the PostgreSQL half of the suite may not be skipped)"
-            )
-        pytest.skip(message)
+        skip_unless_ci(f"PostgreSQL is unreachable at {admin_url}: {error}")
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     try:
         await connection.execute(f'CREATE DATABASE "{name}"')
@@ -92,11 +95,7 @@ def require_reference_data() -> Path:
     """Returns the real samples' folder, skipping (never under CI) where it is absent."""
     found = shared_reference_data()
     if found is None:
-        if in_ci():
-            pytest.fail(
-                "../shared/reference-data is missing beside the checkout (CI=true: it must be there)"
-            )
-        pytest.skip(
+        skip_unless_ci(
             "../shared/reference-data is absent beside the checkout: the real RNCP samples are not here"
         )
     return found
