@@ -53,8 +53,12 @@ typecheck: setup
 # LHEO_OFFICIAL_XSD names it), the LHEO export tests validate against it too.
 LHEO_XSD := $(or $(LHEO_OFFICIAL_XSD),$(wildcard ../shared/reference-data/lheo/lheo.xsd))
 
+# Test files run in parallel on PYTEST_WORKERS processes (pytest-xdist), each file whole on one
+# worker: most tests wait on real servers and databases, so two workers halve the wall time.
+PYTEST_WORKERS ?= 2
+
 pytest: setup
-	$(if $(LHEO_XSD),LHEO_OFFICIAL_XSD=$(abspath $(LHEO_XSD)) )$(BIN)/pytest
+	$(if $(LHEO_XSD),LHEO_OFFICIAL_XSD=$(abspath $(LHEO_XSD)) )$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 migrate: setup ## upgrade every service's database (URLs from CATALOG_DATABASE_URL, …)
 	@for p in $(PROCESSES); do (cd $$p && $(abspath $(BIN))/alembic upgrade head) || exit 1; done

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -49,8 +50,12 @@ class Platform:
     database. Every service's events reach the webhooks service too; partners' webhook
     targets may be on the loopback (plain HTTP), where the tests run their receivers."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(
+        self, folder: Path, extra_env: Mapping[str, Mapping[str, str]] | None = None
+    ) -> None:
         self.folder = folder
+        # Settings added to (or overriding) a process's environment, by process name.
+        self.extra_env = extra_env or {}
         private, public = generate_signing_keys()
         (folder / "private.pem").write_text(private)
         (folder / "public.pem").write_text(public)
@@ -140,7 +145,7 @@ class Platform:
                 "SESSIONS_OUTBOX_POLL_SECONDS": "0.2",
                 "SESSIONS_CLOCK_OFFSET_SECONDS": str(clock_offset.total_seconds()),
             }
-        return env
+        return env | dict(self.extra_env.get(name, {}))
 
     def start(self, name: str, clock_offset: timedelta = timedelta(0)) -> None:
         """Starts one process and waits until it is ready."""
