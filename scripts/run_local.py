@@ -268,6 +268,9 @@ def main() -> int:
                 "--port",
                 str(service.port),
             ]
+            if service is GATEWAY:
+                # uvicorn's protocol writing each answer in one write (gateway/server.py).
+                command += ["--http", "gateway.server:GatewayHttpProtocol"]
             processes.append(subprocess.Popen(command, env=env))
             wait_ready(service, processes[-1])
         from gateway.config import Settings as GatewaySettings

@@ -8,7 +8,7 @@ Served as a real process (``uvicorn --factory echo_app:create_app``, from this f
 - any other request: its method, path, query, headers (as received, in order), body size and
   the port it was served on. ``?status=NNN`` answers that status; the request header
   ``x-echo-hop-by-hop`` makes it answer hop-by-hop headers too, ``x-echo-set-cookie`` a cookie; ``?chunks=N&pause=S`` streams
-  N chunks, S seconds apart.
+  N chunks, S seconds apart; ``?delay=S`` answers after S seconds.
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ class EchoApp:
             if not message.get("more_body", False):
                 break
         self.last_body = {"bytes": size, "whole": True}
+        await asyncio.sleep(float(query.get("delay", "0")))
         headers: list[tuple[bytes, bytes]] = scope["headers"]
         report = {
             "port": scope["server"][1],

@@ -25,6 +25,7 @@ from common.testing import (
 from gateway.api_client import service as api_client_service
 from gateway.api_client.schemas import ApiClientCreate
 from gateway.config import DEFAULT_ROUTES
+from gateway.server import UVICORN_HTTP
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -139,9 +140,8 @@ class GatewayLauncher:
             },
         }
         port = free_port()
-        process = ServiceProcess(
-            "gateway", uvicorn_command("gateway.main:app", port), env=env, port=port
-        )
+        command = [*uvicorn_command("gateway.main:app", port), "--http", UVICORN_HTTP]
+        process = ServiceProcess("gateway", command, env=env, port=port)
         self.started.append(process)
         await asyncio.to_thread(process.wait_ready, "/livez")
         return RunningGateway(process, admin_key, self.database_url)

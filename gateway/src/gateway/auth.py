@@ -72,8 +72,11 @@ class Authenticator:
     async def _caller(self, key_id: str) -> Caller | None:
         # One look-up per key at a time: when an entry expires under load, the requests that
         # need it wait for the same query instead of each running its own.
-        if key_id in self._callers:
+        # One read: between a membership test and a read, the entry may expire (KeyError).
+        try:
             return self._callers[key_id]
+        except KeyError:
+            pass
         pending = self._lookups.get(key_id)
         if pending is None:
             pending = asyncio.ensure_future(self._look_up(key_id))

@@ -80,6 +80,13 @@ class Settings(BaseServiceSettings):
     route_body_limits: dict[str, int] = Field(
         default_factory=lambda: {"imports": 1_073_741_824}
     )
+    # Admission control: requests in flight to one upstream URL at most (0: no bound); past it a
+    # request waits this long for a slot, then gets a fast 503 UPSTREAM_OVERLOADED. One service
+    # process serves 10–20 at once (its database pool); 32 leaves a short queue inside it. At
+    # 128 a write service (40–90 operations/s) queued seconds of work before refusing anything
+    # (bench/load_bench.py: refusals p99 4 s); the short wait absorbs bursts.
+    upstream_max_in_flight: int = Field(default=32, ge=0)
+    upstream_queue_seconds: float = Field(default=0.1, ge=0)
     retry_budget_ratio: float = 0.2
     max_retries: int = 2
     breaker_failure_threshold: int = 5

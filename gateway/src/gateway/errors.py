@@ -8,6 +8,7 @@ ServiceError (common)
  ├─ RateLimitedError            429
  ├─ UpstreamRefusedError        502
  ├─ UpstreamUnavailableError    503
+ ├─ UpstreamOverloadedError     503
  └─ UpstreamTimeoutError        504
 """
 
@@ -44,6 +45,11 @@ class UpstreamRefusedError(ServiceError):
 
 class UpstreamUnavailableError(ServiceError):
     code = "UPSTREAM_UNAVAILABLE"
+    status_code = 503
+
+
+class UpstreamOverloadedError(ServiceError):
+    code = "UPSTREAM_OVERLOADED"
     status_code = 503
 
 

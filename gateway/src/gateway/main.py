@@ -17,10 +17,11 @@ from fastapi.routing import APIRoute
 from starlette.types import Receive, Scope, Send
 
 from common import (
-    RequestContextMiddleware,
     configure_logging,
     create_engine,
     create_sessionmaker,
+    database_unreachable,
+    document_roles,
     ensure_schema_current,
     health_router,
     install_error_handlers,
@@ -32,6 +33,7 @@ from gateway.config import ALEMBIC_INI, SERVICE_NAME, Settings, get_settings
 from gateway.docs.merge import MergedOpenApi
 from gateway.docs.router import router as docs_router
 from gateway.docs.router import static
+from gateway.observability import GatewayRequestContext
 from gateway.proxy.client import UpstreamClient
 from gateway.proxy.forward import Proxy
 from gateway.proxy.upstreams import Upstreams
@@ -48,9 +50,11 @@ class Gateway:
     own routes (clients, docs, health) pay for FastAPI's routing and middleware stack.
     """
 
-    def __init__(self, local: FastAPI) -> None:
+    def __init__(self, local: FastAPI, *, log_level: str = "INFO") -> None:
         self.local = local
-        self._front = RequestContextMiddleware(self._dispatch, service=SERVICE_NAME)
+        self._front = GatewayRequestContext(
+            self._dispatch, service=SERVICE_NAME, log_level=log_level
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -73,15 +77,27 @@ class Gateway:
         proxy: Proxy = self.local.state.proxy
         try:
             await proxy(scope, receive, send, segment)
-        except Exception:
-            logger.exception("proxy_failed")
-            response = problem_response(
-                None,
-                status=500,
-                code="INTERNAL_ERROR",
-                detail="An unexpected error occurred in the gateway; it has been logged. Retry later.",
-                instance=scope.get("path", ""),
-            )
+        except Exception as error:
+            if database_unreachable(error):
+                # The key registry is down (a restart, a failover): transient, like an upstream's.
+                logger.warning("registry_unreachable", error_type=type(error).__name__)
+                response = problem_response(
+                    None,
+                    status=503,
+                    code="DATABASE_UNAVAILABLE",
+                    detail="The gateway cannot check API keys right now: retry in a few seconds.",
+                    headers={"Retry-After": "1"},
+                    instance=scope.get("path", ""),
+                )
+            else:
+                logger.exception("proxy_failed")
+                response = problem_response(
+                    None,
+                    status=500,
+                    code="INTERNAL_ERROR",
+                    detail="An unexpected error occurred in the gateway; it has been logged. Retry later.",
+                    instance=scope.get("path", ""),
+                )
             # If the answer had begun, the server refuses a second start and closes the connection.
             with contextlib.suppress(Exception):
                 await response(scope, receive, send)
@@ -149,7 +165,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.openapi = openapi
         # Proxied calls go through the gateway's own client; aiohttp serves the probes and
         # the OpenAPI documents.
-        client = UpstreamClient()
+        client = UpstreamClient(
+            max_in_flight=settings.upstream_max_in_flight,
+            queue_seconds=settings.upstream_queue_seconds,
+        )
         app.state.proxy = Proxy(settings, upstreams, authenticator, limiter, client)
         stop = asyncio.Event()
 
@@ -189,6 +208,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
     )
     install_error_handlers(app)
+    document_roles(app)
 
     async def upstreams_ready() -> None:
         status = app.state.upstreams.status()
@@ -208,5 +228,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def app() -> Gateway:
     """Factory for ``uvicorn --factory gateway.main:app``."""
-    configure_logging(get_settings().log_level)
-    return Gateway(create_app())
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return Gateway(create_app(settings), log_level=settings.log_level)

@@ -10,8 +10,11 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from gateway.proxy import client as client_module
-from gateway.proxy.client import UpstreamClient, UpstreamConnectionError
+from gateway.proxy.client import (
+    UpstreamBusyError,
+    UpstreamClient,
+    UpstreamConnectionError,
+)
 
 pytestmark = pytest.mark.asyncio
 
@@ -250,11 +253,8 @@ async def test_an_answer_cut_midway_fails_the_read() -> None:
         answer.release()
 
 
-async def test_requests_past_the_connection_limit_wait_for_a_connection(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(client_module, "MAX_CONNECTIONS", 2)
-    client = UpstreamClient()
+async def test_requests_past_the_connection_limit_wait_for_a_connection() -> None:
+    client = UpstreamClient(max_in_flight=2)
     async with serve(lambda *_: OK) as server:
         first = await client.request(server.url, b"GET", b"/x", [], b"", soon())
         second = await client.request(server.url, b"GET", b"/x", [], b"", soon())
@@ -273,3 +273,39 @@ async def test_requests_past_the_connection_limit_wait_for_a_connection(
         answer.release()
         second.release()
     assert server.connections == 2
+
+
+async def test_a_request_waits_in_line_no_longer_than_the_queue_allows() -> None:
+    client = UpstreamClient(max_in_flight=1, queue_seconds=0.1)
+    async with serve(lambda *_: OK) as server:
+        held = await client.request(server.url, b"GET", b"/x", [], b"", soon())
+        started = time.monotonic()
+        with pytest.raises(UpstreamBusyError):
+            await client.request(server.url, b"GET", b"/x", [], b"", soon())
+        assert 0.09 <= time.monotonic() - started < 1.0
+        # A deadline shorter than the queue wait is a timeout, as before.
+        with pytest.raises(TimeoutError):
+            await client.request(server.url, b"GET", b"/x", [], b"", soon(0.05))
+        assert client.in_flight(server.url) == 1
+        waiting = asyncio.ensure_future(
+            client.request(server.url, b"GET", b"/x", [], b"", soon())
+        )
+        await asyncio.sleep(0.02)
+        held.release()  # the slot goes to the request in line
+        answer = await waiting
+        assert await answer.read() == b"ok"
+        answer.release()
+        assert client.in_flight(server.url) == 0
+
+
+async def test_no_bound_when_max_in_flight_is_zero() -> None:
+    client = UpstreamClient(max_in_flight=0, queue_seconds=0.0)
+    async with serve(lambda *_: OK) as server:
+        answers = [
+            await client.request(server.url, b"GET", b"/x", [], b"", soon())
+            for _ in range(300)
+        ]
+        assert client.in_flight(server.url) == 300
+        for answer in answers:
+            answer.release()
+    assert client.in_flight(server.url) == 0

@@ -50,6 +50,37 @@ def test_figures_match_the_strategy_of_the_library() -> None:
         assert ours.reset_seconds == max(0, int(stats.reset_time - time.time()) + 1)
 
 
+def test_figures_match_the_library_across_windows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One clock for both (they read time.time()): hits over three windows and a gap of two.
+    now = [1_000_000.05]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    limiter = RateLimiter("async+memory://")
+    reference = SlidingWindowCounterRateLimiter(MemoryStorage())
+    item = parse("5/10 seconds")
+    for step in [0.0] * 7 + [
+        2.5,
+        4.0,
+        0.3,
+        1.2,
+        3.3,
+        0.1,
+        0.1,
+        21.0,
+        0.4,
+        7.7,
+        1.9,
+    ] * 3:
+        now[0] += step
+        ours = limiter.check_now("client:a", "5/10 seconds")
+        allowed = reference.hit(item, "client:a")
+        stats = reference.get_window_stats(item, "client:a")
+        assert ours is not None
+        assert (ours.allowed, ours.remaining) == (allowed, stats.remaining), now[0]
+        assert ours.reset_seconds == max(0, int(stats.reset_time - now[0]) + 1), now[0]
+
+
 @pytest.mark.asyncio
 async def test_the_async_entry_point_counts_in_memory_too() -> None:
     limiter = RateLimiter("async+memory://")
@@ -71,8 +102,9 @@ def test_counting_starts_no_thread() -> None:
 def test_the_sweep_drops_expired_counters() -> None:
     limiter = RateLimiter("async+memory://")
     limiter.check_now("ip:gone", "1/second")
-    storage = limiter._memory
-    assert storage is not None and storage.storage
-    time.sleep(2.1)  # the current window's counter lives two windows
-    storage.sweep()
-    assert not storage.storage
+    limiter.check_now("ip:kept", "1/minute")
+    windows = limiter._memory
+    assert windows is not None and len(windows) == 2
+    time.sleep(2.1)  # the current window's counter weighs for two windows
+    windows.sweep(time.time())
+    assert len(windows) == 1  # the per-minute counter still weighs

@@ -46,8 +46,9 @@ class ItemCreate(BaseModel):
     """What the test route takes; ``fail`` and ``wait`` steer it."""
 
     name: str
-    fail: Literal["unavailable", "crash", "conflict"] | None = None
+    fail: Literal["unavailable", "crash", "conflict", "after_commit"] | None = None
     wait: bool = False
+    wait_after_commit: bool = False
 
 
 @dataclass
@@ -102,6 +103,14 @@ def build_app(
         item_id = str(uuid.uuid4())
         async with db.begin():
             db.add(item_model(id=item_id, name=payload.name))
+        if payload.fail == "after_commit":
+            raise ServiceUnavailableError(
+                "The item was kept, then the registry failed."
+            )
+        if payload.wait_after_commit and probe.gate is not None:
+            gate, probe.gate = probe.gate, None
+            probe.entered.set()
+            await gate.wait()
         response.headers["Location"] = f"/v1/items/{item_id}"
         response.headers["X-Debug"] = "first-answer-only"
         return {"id": item_id, "name": payload.name, "client_id": principal.client_id}
@@ -466,6 +475,58 @@ class TestIdempotencyMiddleware:
         assert probe.calls == 2
 
     @pytest.mark.asyncio
+    async def test_keeps_the_key_of_a_5xx_after_a_committed_change(
+        self,
+        client: httpx.AsyncClient,
+        probe: RouteProbe,
+        keys: tuple[str, str],
+        sessionmaker: async_sessionmaker[AsyncSession],
+        item_model: type[Base],
+    ) -> None:
+        body = {"name": "a", "fail": "after_commit"}
+
+        first = await client.post("/v1/items", json=body, headers=auth(keys, key="k"))
+        retry = await client.post("/v1/items", json=body, headers=auth(keys, key="k"))
+
+        assert_problem(first, 503, "SERVICE_UNAVAILABLE")
+        assert_problem(retry, 409, "IDEMPOTENCY_KEY_APPLIED")
+        assert probe.calls == 1
+        assert await count_rows(sessionmaker, item_model) == 1
+
+    @pytest.mark.asyncio
+    async def test_never_runs_twice_when_its_holder_died_after_committing(
+        self,
+        client: httpx.AsyncClient,
+        probe: RouteProbe,
+        keys: tuple[str, str],
+        sessionmaker: async_sessionmaker[AsyncSession],
+        idempotency_model: type[IdempotencyKeyMixin],
+        item_model: type[Base],
+    ) -> None:
+        # The process dies between the route's commit and the stored answer: the route is
+        # held there, and its lease is made to end as a dead process's would.
+        body = {"name": "a", "wait_after_commit": True}
+        release = probe.hold_next()
+        first = asyncio.create_task(
+            client.post("/v1/items", json=body, headers=auth(keys, key="k"))
+        )
+        await asyncio.wait_for(probe.entered.wait(), timeout=10)
+        await set_key_times(
+            sessionmaker,
+            idempotency_model,
+            "k",
+            locked_until=utcnow() - timedelta(seconds=1),
+        )
+
+        retry = await client.post("/v1/items", json=body, headers=auth(keys, key="k"))
+        release.set()
+        await first
+
+        assert_problem(retry, 409, "IDEMPOTENCY_KEY_APPLIED")
+        assert probe.calls == 1
+        assert await count_rows(sessionmaker, item_model) == 1
+
+    @pytest.mark.asyncio
     async def test_runs_a_retry_after_a_5xx_that_then_succeeds(
         self, client: httpx.AsyncClient, probe: RouteProbe, keys: tuple[str, str]
     ) -> None:
@@ -612,6 +673,39 @@ class TestIdempotencyMiddleware:
         assert_problem(declared, 413, "PAYLOAD_TOO_LARGE")
         assert_problem(streamed, 413, "PAYLOAD_TOO_LARGE")
         assert probe.calls == 0
+
+    @pytest.mark.asyncio
+    async def test_leaves_exempt_paths_alone_key_or_not(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        item_model: type[Base],
+        verifier: InternalTokenVerifier,
+        idempotency_model: type[IdempotencyKeyMixin],
+        keys: tuple[str, str],
+    ) -> None:
+        app, probe = build_app(
+            sessionmaker,
+            verifier,
+            idempotency_model,
+            item_model,
+            max_body_size=100,
+            exempt_paths={"/v1/other-items"},
+        )
+        # Above the body limit, which binds only requests kept for replays.
+        payload = {"name": "x" * 200}
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app), base_url="http://test"
+        ) as client:
+            answers = [
+                await client.post(
+                    "/v1/other-items", json=payload, headers=auth(keys, key="upload")
+                )
+                for _ in range(2)
+            ]
+
+        assert [a.status_code for a in answers] == [201, 201]
+        assert "idempotent-replayed" not in answers[1].headers
+        assert probe.calls == 2
 
     @pytest.mark.asyncio
     async def test_takes_over_a_key_whose_lease_expired(

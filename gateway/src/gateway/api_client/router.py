@@ -12,6 +12,7 @@ from common import (
     DbSession,
     PermissionDeniedError,
     Role,
+    admits_roles,
     problem_responses,
 )
 from gateway.api_client import service as api_client_service
@@ -23,6 +24,7 @@ from gateway.errors import ApiClientNotFoundError, ApiClientRevokedError
 router = APIRouter(prefix="/v1/clients", tags=["api-clients"])
 
 
+@admits_roles(Role.ADMIN)
 async def _admin(request: Request) -> Caller:
     authenticator: Authenticator = request.app.state.authenticator
     caller = await authenticator.authenticate(request.headers.get("authorization"))

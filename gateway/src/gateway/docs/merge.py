@@ -22,6 +22,7 @@ from common import AuthenticationError, ServiceError
 from gateway.errors import (
     BodyTooLargeError,
     RateLimitedError,
+    UpstreamOverloadedError,
     UpstreamRefusedError,
     UpstreamTimeoutError,
     UpstreamUnavailableError,
@@ -106,10 +107,20 @@ GATEWAY_RESPONSES: dict[str, dict[str, Any]] = {
     "GatewayUpstreamRefused": _problem(
         UpstreamRefusedError, "the service could not be reached."
     ),
-    "GatewayUpstreamUnavailable": _problem(
-        UpstreamUnavailableError,
-        "the service is not ready or its circuit breaker is open.",
-    ),
+    "GatewayUpstreamUnavailable": {
+        "description": f"{HTTPStatus.SERVICE_UNAVAILABLE.phrase}: "
+        f"{UpstreamUnavailableError.code}, {UpstreamOverloadedError.code} — the service is "
+        f"not ready or its circuit breaker is open ({UpstreamUnavailableError.code}), or it "
+        f"has too many requests in flight ({UpstreamOverloadedError.code}, answered at once); "
+        "retry after `Retry-After`.",
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}},
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before trying again.",
+                "schema": {"type": "integer"},
+            }
+        },
+    },
     "GatewayUpstreamTimeout": _problem(
         UpstreamTimeoutError, "the service did not answer within the route's deadline."
     ),

@@ -18,8 +18,10 @@ What the gateway relies on:
 - streamed request bodies (chunked, or as declared by Content-Length) with flow control, and
   streamed answers: reading pauses while more than ``HIGH_WATER`` bytes wait for the caller;
 - a connection goes back to the pool only after a whole answer that allows keep-alive;
-- at most ``MAX_CONNECTIONS`` exchanges per upstream at once (as aiohttp's ``limit_per_host``
-  was set); more requests wait for a connection, within their deadline.
+- admission control: at most ``max_in_flight`` exchanges per upstream at once (0: no bound);
+  more requests wait in line for a slot, ``queue_seconds`` at most (and within their
+  deadline), then fail with ``UpstreamBusyError``. A slot is held from the request until the
+  answer is released, whatever ends the exchange.
 
 aiohttp stays for the gateway's own low-volume calls (readiness probes, OpenAPI documents).
 """
@@ -28,7 +30,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import math
 import ssl
+import sys
 import time
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import cast
@@ -40,7 +44,7 @@ HIGH_WATER = 262_144  # bytes of a streamed answer buffered before reading pause
 KEEPALIVE_SECONDS = (
     30.0  # an idle pooled connection older than this is closed, not reused
 )
-MAX_CONNECTIONS = 256  # connections per upstream at most; more requests wait for one
+MAX_IN_FLIGHT = 256  # exchanges (so connections) per upstream, unless told otherwise
 MAX_IDLE = 256  # idle connections kept per upstream
 CONNECT_SECONDS = 2.0
 _IDEMPOTENT = frozenset({b"GET", b"HEAD", b"OPTIONS", b"PUT", b"DELETE"})
@@ -53,6 +57,10 @@ def _has_length(headers: list[tuple[bytes, bytes]]) -> bool:
 
 class UpstreamConnectionError(ConnectionError):
     """The upstream refused, reset or closed the connection, or answered malformed HTTP."""
+
+
+class UpstreamBusyError(Exception):
+    """Every slot of the upstream stayed taken while the request waited in line for one."""
 
 
 class _Connection(asyncio.Protocol):
@@ -310,9 +318,9 @@ class Answer:
 
 
 class _Pool:
-    """The idle keep-alive connections to one upstream (last in, first out)."""
+    """The idle keep-alive connections to one upstream (last in, first out), and its slots."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, max_in_flight: int, queue_seconds: float) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) upstream URL: {url}")
@@ -324,24 +332,33 @@ class _Pool:
         self.host_header = parts.netloc.encode("idna")
         self.prefix = parts.path.rstrip("/").encode("latin-1")
         self.idle: list[_Connection] = []
-        self.busy = 0  # exchanges holding a connection (or about to open one)
+        self.max_in_flight = max_in_flight or sys.maxsize
+        self.queue_seconds = queue_seconds
+        self.busy = 0  # exchanges holding a slot (a connection, or about to open one)
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
 
     async def take_slot(self, deadline: float) -> None:
-        """Waits, until ``deadline`` at most, for fewer than ``MAX_CONNECTIONS`` in use."""
-        if self.busy < MAX_CONNECTIONS and not self._waiters:
+        """Takes a slot, waiting in line if all are taken: ``queue_seconds`` at most
+        (``UpstreamBusyError``), and never past ``deadline`` (``TimeoutError``)."""
+        if self.busy < self.max_in_flight and not self._waiters:
             self.busy += 1
             return
+        remaining = deadline - time.monotonic()
+        busy = self.queue_seconds < remaining
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         try:
-            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+            async with asyncio.timeout(max(0.0, min(self.queue_seconds, remaining))):
                 await waiter
-        except BaseException:
+        except BaseException as error:
             if waiter.done() and not waiter.cancelled():
                 self.give_slot()  # handed over just as the wait ended: pass it on
             else:
                 waiter.cancel()
+            if busy and isinstance(error, TimeoutError):
+                raise UpstreamBusyError(
+                    f"{self.busy} requests in flight, none ended within {self.queue_seconds:g} s"
+                ) from None
             raise
 
     def give_slot(self) -> None:
@@ -397,16 +414,31 @@ class _Pool:
 
 
 class UpstreamClient:
-    """Sends requests to upstreams by base URL, over pooled keep-alive connections."""
+    """Sends requests to upstreams by base URL, over pooled keep-alive connections.
 
-    def __init__(self) -> None:
+    ``max_in_flight`` bounds the exchanges per upstream (0: no bound); a request finding them
+    all taken waits ``queue_seconds`` at most (by default, as long as its deadline allows).
+    """
+
+    def __init__(
+        self, *, max_in_flight: int = MAX_IN_FLIGHT, queue_seconds: float = math.inf
+    ) -> None:
         self._pools: dict[str, _Pool] = {}
+        self._max_in_flight = max_in_flight
+        self._queue_seconds = queue_seconds
 
     def _pool(self, base_url: str) -> _Pool:
         pool = self._pools.get(base_url)
         if pool is None:
-            pool = self._pools[base_url] = _Pool(base_url)
+            pool = self._pools[base_url] = _Pool(
+                base_url, self._max_in_flight, self._queue_seconds
+            )
         return pool
+
+    def in_flight(self, base_url: str) -> int:
+        """Exchanges holding a slot of this upstream now."""
+        pool = self._pools.get(base_url)
+        return 0 if pool is None else pool.busy
 
     async def request(
         self,
@@ -427,6 +459,8 @@ class UpstreamClient:
         ------
         UpstreamConnectionError
             Refused, reset or closed connection, or a malformed answer.
+        UpstreamBusyError
+            The upstream's slots stayed taken for the whole queue wait (nothing was sent).
         TimeoutError
             The deadline passed.
         """

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 import structlog
+from prometheus_client import Counter
 from starlette.types import Receive, Scope, Send
 
 from common import (
@@ -35,15 +36,26 @@ from gateway.errors import (
     BodyTooLargeError,
     RateLimitedError,
     RouteNotFoundError,
+    UpstreamOverloadedError,
     UpstreamRefusedError,
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
-from gateway.proxy.client import UpstreamClient, UpstreamConnectionError
+from gateway.proxy.client import (
+    UpstreamBusyError,
+    UpstreamClient,
+    UpstreamConnectionError,
+)
 from gateway.proxy.upstreams import RetryBudget, Upstream, Upstreams
 from gateway.ratelimit import RateLimiter
 
 logger = structlog.get_logger(__name__)
+
+OVERLOADED = Counter(
+    "gateway_upstream_overloaded_total",
+    "Requests refused (503 UPSTREAM_OVERLOADED) because their upstream had too many in flight",
+    ["service"],
+)
 
 _HOP_BY_HOP = frozenset(
     {b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te", b"trailer",
@@ -159,10 +171,12 @@ class _Incoming:
 def _traceparent(incoming: str | None) -> tuple[str, str]:
     """Returns (trace id, traceparent for the upstream call), continuing the caller's trace."""
     match = _TRACEPARENT.match(incoming) if incoming else None
-    trace_id, flags = (
-        (match.group(1), match.group(2)) if match else (os.urandom(16).hex(), "01")
-    )
-    return trace_id, f"00-{trace_id}-{os.urandom(8).hex()}-{flags}"
+    if match:
+        trace_id, flags, span_id = match.group(1), match.group(2), os.urandom(8).hex()
+    else:  # one system call for both ids
+        ids = os.urandom(24).hex()
+        trace_id, flags, span_id = ids[:32], "01", ids[32:]
+    return trace_id, f"00-{trace_id}-{span_id}-{flags}"
 
 
 class Proxy:
@@ -244,9 +258,10 @@ class Proxy:
             # Wrong keys count against the caller's address: guessing keys costs the budget.
             await self._limit(anonymous, self.settings.anonymous_rate_limit, extra)
             raise
-        if caller is None and not (
-            segment in self._public and scope["method"] in ("GET", "HEAD", "OPTIONS")
-        ):
+        # Anonymous calls reach the public segments whatever their method: the service knows
+        # which methods a path has (405 with Allow) and refuses an anonymous write itself
+        # (401), where a 401 here would hide that the method does not exist at all.
+        if caller is None and segment not in self._public:
             raise AuthenticationError(
                 "This operation needs an API key: send `Authorization: Bearer <key>`.",
                 headers={"WWW-Authenticate": 'Bearer realm="vae"'},
@@ -398,6 +413,18 @@ class Proxy:
                 upstream.breaker.abandon_trial()
                 raise BodyTooLargeError(
                     f"The request body is larger than the {limit:,}-byte limit of this route."
+                ) from error
+            except UpstreamBusyError as error:
+                # The gateway's own bound, not a verdict on the upstream; not retried either:
+                # another attempt would add load where there is too much already.
+                upstream.breaker.abandon_trial()
+                OVERLOADED.labels(service).inc()
+                logger.warning(
+                    "upstream_overloaded", upstream=upstream.url, why=str(error)
+                )
+                raise UpstreamOverloadedError(
+                    f"The {service} service has too many requests in flight; retry in a second.",
+                    headers={"Retry-After": "1"},
                 ) from error
             except TimeoutError as error:
                 upstream.breaker.record_failure(time.monotonic())

@@ -18,6 +18,9 @@ import structlog
 
 logger = structlog.get_logger(__name__)
 
+# Readiness probes in a row without an answer in time before an upstream counts as unready.
+_SLOW_PROBES_TO_UNREADY = 3
+
 
 class BreakerState(StrEnum):
     """Circuit breaker states."""
@@ -67,6 +70,12 @@ class CircuitBreaker:
         if self.state is BreakerState.HALF_OPEN:
             self.trial_in_flight = False
 
+    def upstream_back(self) -> None:
+        """The upstream became ready again (a restarted process): an open circuit lets its
+        trial through now rather than at the end of its pause."""
+        if self.state is BreakerState.OPEN:
+            self.state, self.trial_in_flight = BreakerState.HALF_OPEN, False
+
     def record_success(self) -> None:
         """A request succeeded: the circuit closes."""
         if self.state is not BreakerState.CLOSED:
@@ -96,6 +105,8 @@ class Upstream:
     url: str
     breaker: CircuitBreaker
     ready: bool = True
+    # Readiness probes in a row that got no answer in time.
+    slow_probes: int = 0
 
 
 @dataclass
@@ -167,7 +178,9 @@ class Upstreams:
         *,
         failure_threshold: int,
         reset_seconds: float,
+        probe_timeout: float = 1.5,
     ) -> None:
+        self.probe_timeout = probe_timeout
         self.pools = {
             service: UpstreamPool(
                 service,
@@ -188,15 +201,27 @@ class Upstreams:
         async def check(upstream: Upstream) -> None:
             try:
                 async with session.get(
-                    f"{upstream.url}/readyz", timeout=aiohttp.ClientTimeout(total=1.5)
+                    f"{upstream.url}/readyz",
+                    timeout=aiohttp.ClientTimeout(total=self.probe_timeout),
                 ) as answer:
                     ready = answer.status == 200
-            except (aiohttp.ClientError, TimeoutError):
+                upstream.slow_probes = 0
+            except TimeoutError:
+                # A saturated upstream answers late, yet serves: taking it out at the first
+                # slow probe would turn an overload into an outage. Only a silence that lasts
+                # does; a refused connection or a 503 counts at once.
+                upstream.slow_probes += 1
+                ready = (
+                    upstream.ready and upstream.slow_probes < _SLOW_PROBES_TO_UNREADY
+                )
+            except aiohttp.ClientError:
                 ready = False
             if ready != upstream.ready:
                 logger.info(
                     "upstream_readiness_changed", upstream=upstream.url, ready=ready
                 )
+                if ready:
+                    upstream.breaker.upstream_back()
             upstream.ready = ready
 
         await asyncio.gather(

@@ -7,6 +7,7 @@ from common._auth import (
     OptionalPrincipal,
     Principal,
     Role,
+    admits_roles,
     generate_signing_keys,
     mint_internal_token,
     require_bound_roles,
@@ -38,6 +39,7 @@ from common._errors import (
     Problem,
     ServiceError,
     ServiceUnavailableError,
+    database_unreachable,
     install_error_handlers,
     problem_response,
     problem_responses,
@@ -88,6 +90,14 @@ from common._pagination import (
     keyset_page,
     next_link,
 )
+from common._query import QueryDate, QueryDateTime
+from common._roles import (
+    ANONYMOUS,
+    ROLES_EXTENSION,
+    RolesNotDerivableError,
+    document_roles,
+    roles_by_operation,
+)
 from common._settings import BaseServiceSettings, Environment
 from common._webhooks import (
     EventDeliveryVerifier,
@@ -96,8 +106,10 @@ from common._webhooks import (
 )
 
 __all__ = [
+    "ANONYMOUS",
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
+    "ROLES_EXTENSION",
     "AuthenticationError",
     "Base",
     "BaseServiceSettings",
@@ -126,10 +138,13 @@ __all__ = [
     "PreconditionRequiredError",
     "Principal",
     "Problem",
+    "QueryDate",
+    "QueryDateTime",
     "ReadinessCheck",
     "RepositoryBase",
     "RequestContextMiddleware",
     "Role",
+    "RolesNotDerivableError",
     "SchemaNotCurrentError",
     "ServiceClient",
     "ServiceError",
@@ -137,6 +152,7 @@ __all__ = [
     "UtcDateTime",
     "add_event",
     "add_events",
+    "admits_roles",
     "alembic_config",
     "backoff_delay",
     "configure_logging",
@@ -145,8 +161,10 @@ __all__ = [
     "create_sessionmaker",
     "current_revision",
     "cursor_position",
+    "database_unreachable",
     "decode_cursor",
     "document_idempotency_key",
+    "document_roles",
     "encode_cursor",
     "ensure_schema_current",
     "event_delivery_verifier",
@@ -169,6 +187,7 @@ __all__ = [
     "purge_expired_idempotency_keys",
     "require_bound_roles",
     "require_roles",
+    "roles_by_operation",
     "run_migrations",
     "to_cloudevent",
     "upgrade_to_head",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -26,6 +27,31 @@ class Role(StrEnum):
     CERTIFIER = "certifier"
     EXAM_CENTRE = "exam_centre"
     PARTNER = "partner"
+
+
+_Guard = TypeVar("_Guard", bound=Callable[..., Any])
+# Every dependency that admits only some roles, and those roles: OpenAPI documents operations
+# from it (see ``document_roles``), so what the docs say is what the code enforces.
+_ROLE_GUARDS: weakref.WeakKeyDictionary[Callable[..., Any], frozenset[Role]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def admits_roles(*roles: Role) -> Callable[[_Guard], _Guard]:
+    """Marks a dependency as refusing every role but these (``require_roles`` does it for its
+    own; a hand-written check, such as the gateway's, uses this decorator)."""
+    allowed = frozenset(roles)
+
+    def mark(guard: _Guard) -> _Guard:
+        _ROLE_GUARDS[guard] = allowed
+        return guard
+
+    return mark
+
+
+def roles_admitted_by(dependency: Callable[..., Any]) -> frozenset[Role] | None:
+    """The roles a dependency admits, or None when it is no role guard."""
+    return _ROLE_GUARDS.get(dependency)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +201,7 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     allowed = frozenset(roles)
     names = ", ".join(sorted(role.value for role in allowed))
 
+    @admits_roles(*allowed)
     async def _require(principal: CurrentPrincipal) -> Principal:
         if principal.role not in allowed:
             raise PermissionDeniedError(
@@ -190,6 +217,7 @@ def require_bound_roles(*roles: Role) -> Callable[[Principal], Awaitable[Princip
     require = require_roles(*roles)
 
     # A default, not Annotated: postponed annotations cannot name this closure's `require`.
+    @admits_roles(*roles)
     async def _check(principal: Principal = Depends(require)) -> Principal:
         if principal.role is not Role.ADMIN and not principal.organisation_id:
             raise PermissionDeniedError(

@@ -10,6 +10,10 @@ ServiceError
  ├─ PermissionDeniedError    403
  ├─ PayloadTooLargeError     413
  └─ ServiceUnavailableError  503
+
+An unexpected exception is a 500, except when the database cannot be reached (a restart, a
+failover, a cut connection): that is a 503 ``DATABASE_UNAVAILABLE`` with ``Retry-After``, as
+transient as the gateway's own 503s, and no bug to report.
 """
 
 from __future__ import annotations
@@ -17,14 +21,16 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any, ClassVar
 
+import asyncpg
 import orjson
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match
+from starlette.routing import Match
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://vae.example.org/problems/"
@@ -247,18 +253,59 @@ _UNREADABLE_BODY = "There was an error parsing the body"
 
 
 def _allowed_methods(request: Request) -> str:
-    """Every method some route of the path accepts: Starlette's 405 names only the first
-    route that matched the path, though several routes may share it (GET and POST)."""
-    methods: set[str] = set()
-    for route in request.app.routes:
-        if isinstance(route, BaseRoute) and getattr(route, "methods", None):
-            match, _ = route.matches(request.scope)
-            if match is not Match.NONE:
-                methods |= set(route.methods)  # type: ignore[attr-defined]
-    return ", ".join(sorted(methods))
+    """Every method some route of the path accepts. Starlette's 405 names only the first route
+    that matched the path, though several may share it (GET and POST), and FastAPI nests the
+    routes of included routers: each method is matched against the whole routing table."""
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(
+            route.matches(scope)[0] is Match.FULL for route in request.app.router.routes
+        ):
+            allowed.append(method)
+    return ", ".join(allowed)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+# SQLSTATEs of a server that cannot be reached: connection exceptions (class 08), shutting
+# down (57P01, 57P02) or starting up (57P03).
+_UNREACHABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Tells whether an exception (or what caused it) says the database cannot be reached."""
+    current: BaseException | None = exc
+    # The chain is short: SQLAlchemy's error, the adapter's, the driver's.
+    for _ in range(8):
+        if current is None:
+            return False
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, ConnectionError | asyncpg.ConnectionDoesNotExistError):
+            return True
+        sqlstate = getattr(current, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNREACHABLE_SQLSTATES):
+            return True
+        current = (
+            current.__cause__ or getattr(current, "orig", None) or current.__context__
+        )
+    return False
 
 
 async def _unhandled_error_handler(request: Request, exc: Exception) -> Response:
+    if database_unreachable(exc):
+        logger.warning("database_unreachable", error_type=type(exc).__name__)
+        request_id = getattr(request.state, "request_id", None)
+        return problem_response(
+            request,
+            status=503,
+            code="DATABASE_UNAVAILABLE",
+            detail="The service cannot reach its database right now: retry in a few seconds, with the same Idempotency-Key for a write.",
+            headers={"Retry-After": "1"}
+            | ({"X-Request-ID": request_id} if request_id else {}),
+        )
     # The trace goes to the log under the request id; the caller gets no internals.
     logger.exception("unhandled_error", error_type=type(exc).__name__)
     # This answer is sent outside the request middleware, which cannot add the id itself.

@@ -7,12 +7,16 @@ one client (the internal token's ``client_id``) and is kept ``ttl`` (24 hours by
 - same key, same method, path and body, answered → the stored answer, ``Idempotent-Replayed: true``;
 - same key, another request → 422 ``IDEMPOTENCY_KEY_REUSED``;
 - same key while the first request runs (its lease holds) → 409 ``IDEMPOTENCY_KEY_IN_USE``;
-- a 5xx answer or an exception releases the key, so the client can retry.
+- a 5xx answer or an exception releases the key, so the client can retry, unless the route
+  had already committed a change: then the key stays taken (see below).
 
-The answer is stored after the route's own transaction commits, so a crash between the two
-leaves the key in flight until its lease ends; a retry then runs the route again. Keep the
-lease longer than the longest request (the gateway's timeout) and shorter than a client's
-patience.
+The answer can only be stored after the route's own transaction commits. So that a crash
+between the two never runs the route twice, every write transaction of the route also marks
+the key APPLIED, in that same transaction (a SQLAlchemy ``before_commit`` hook, see
+``_mark_applied``). A retry after its holder died (the lease ended) then finds APPLIED and
+answers 409 ``IDEMPOTENCY_KEY_APPLIED`` instead of running the route again: the change is
+there, only its answer was lost. Keep the lease longer than the longest request (the
+gateway's timeout) and shorter than a client's patience.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Collection
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast
@@ -37,12 +43,20 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     delete,
+    event,
     select,
     update,
 )
-from sqlalchemy.engine import CursorResult
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import (
+    Mapped,
+    ORMExecuteState,
+    Session,
+    UOWTransaction,
+    declared_attr,
+    mapped_column,
+)
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uuid6 import uuid7
@@ -71,6 +85,8 @@ REPLAYED_RESPONSE_HEADERS = frozenset(
     }
 )
 IN_FLIGHT = "IN_FLIGHT"
+# The route committed a change under this claim; its answer is not stored (yet).
+APPLIED = "APPLIED"
 COMPLETED = "COMPLETED"
 
 _VALID_KEY = re.compile(rf"[\x20-\x7e]{{1,{MAX_KEY_LENGTH}}}")
@@ -130,7 +146,67 @@ class _Stored:
     body: bytes
 
 
-_Outcome = _Claimed | _Stored | Literal["in_use", "reused"]
+_Outcome = _Claimed | _Stored | Literal["in_use", "reused", "applied"]
+
+
+@dataclass(frozen=True, slots=True)
+class _RouteClaim:
+    """The claim the running route works under, and the database it lives in."""
+
+    table: Table
+    claim: _Claimed
+    engine: Engine
+
+
+_route_claim: ContextVar[_RouteClaim | None] = ContextVar(
+    "idempotency_route_claim", default=None
+)
+# Session.info keys: the transaction wrote something; the session is the middleware's own.
+_WROTE = "idempotency_wrote"
+_OWN_SESSION = "idempotency_own_session"
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _: UOWTransaction) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_writes(session: Session, _: Any) -> None:
+    session.info.pop(_WROTE, None)
+
+
+@event.listens_for(Session, "before_commit")
+def _mark_applied(session: Session) -> None:
+    """Marks the running route's key APPLIED in the transaction that commits its change."""
+    wrote = session.info.pop(_WROTE, False) or bool(
+        session.new or session.dirty or session.deleted
+    )
+    current = _route_claim.get()
+    if (
+        current is None
+        or not wrote
+        or session.info.get(_OWN_SESSION)
+        # Another app's database (apps served in one process, as in tests).
+        or session.get_bind() is not current.engine
+    ):
+        return
+    table = current.table
+    session.execute(
+        update(table)
+        .where(
+            table.c.id == current.claim.row_id,
+            table.c.lease_id == current.claim.lease_id,
+            table.c.state == IN_FLIGHT,
+        )
+        .values(state=APPLIED)
+    )
 
 
 class IdempotencyMiddleware:
@@ -142,6 +218,9 @@ class IdempotencyMiddleware:
     ``install_observability`` so that replays get their own request id::
 
         app.add_middleware(IdempotencyMiddleware, model=IdempotencyKey)
+
+    ``exempt_paths`` names POST paths left alone, key or not: uploads too large to keep
+    whole for a replay, whose effect is idempotent by nature (say so in their description).
     """
 
     def __init__(
@@ -153,8 +232,10 @@ class IdempotencyMiddleware:
         ttl: timedelta = timedelta(hours=24),
         lease: timedelta = timedelta(seconds=60),
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        exempt_paths: Collection[str] = (),
     ) -> None:
         self.app = app
+        self._exempt_paths = frozenset(exempt_paths)
         self._table: Table = model.__table__  # type: ignore[attr-defined]
         self._sessionmaker_attribute = sessionmaker_attribute
         self._ttl = ttl
@@ -162,7 +243,11 @@ class IdempotencyMiddleware:
         self._max_body_size = max_body_size
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or scope["path"] in self._exempt_paths
+        ):
             await self.app(scope, receive, send)
             return
         keys = _header_values(scope, IDEMPOTENCY_KEY_HEADER)
@@ -200,6 +285,14 @@ class IdempotencyMiddleware:
                 code="IDEMPOTENCY_KEY_IN_USE",
                 detail="A request with this Idempotency-Key is still being processed: retry in a moment to get its answer.",
                 headers={"Retry-After": "1"},
+            )
+        elif outcome == "applied":
+            await _problem(
+                send,
+                path,
+                status=409,
+                code="IDEMPOTENCY_KEY_APPLIED",
+                detail="The request with this Idempotency-Key was applied, but its answer was lost in a failure: read the resource it created or changed instead of retrying.",
             )
         elif outcome == "reused":
             await _problem(
@@ -294,7 +387,7 @@ class IdempotencyMiddleware:
             "created_at": now,
             "expires_at": now + self._ttl,
         }
-        async with sessionmaker() as db, db.begin():
+        async with sessionmaker(info={_OWN_SESSION: True}) as db, db.begin():
             # SQLite's BEGIN IMMEDIATE serialises claims; on PostgreSQL the insert waits for
             # a concurrent claim of the same key to commit, then the row lock below holds it.
             # ON CONFLICT DO NOTHING rather than catching IntegrityError keeps the transaction
@@ -342,6 +435,10 @@ class IdempotencyMiddleware:
                     )
                 if existing.locked_until is not None and existing.locked_until > now:
                     return "in_use"
+                if existing.state == APPLIED:
+                    # Its holder committed the change, then died or failed before storing
+                    # the answer: running the route again would do it twice.
+                    return "applied"
             # An expired key is free again; an expired lease means its holder died.
             await db.execute(
                 update(table).where(table.c.id == existing.id).values(**claim)
@@ -383,6 +480,8 @@ class IdempotencyMiddleware:
                     answered = True
                     await self._answer(sessionmaker, claim, start, chunks, send)
 
+        engine = sessionmaker.kw["bind"].sync_engine
+        token = _route_claim.set(_RouteClaim(self._table, claim, engine))
         try:
             await self.app(scope, replay_body, capture)
         except Exception:
@@ -391,6 +490,8 @@ class IdempotencyMiddleware:
             if not answered:
                 await self._release(sessionmaker, claim)
             raise
+        finally:
+            _route_claim.reset(token)
         if not answered:
             await self._release(sessionmaker, claim)
             if start is not None:
@@ -429,7 +530,7 @@ class IdempotencyMiddleware:
             if name.decode("latin-1").lower() in REPLAYED_RESPONSE_HEADERS
         ]
         try:
-            async with sessionmaker() as db, db.begin():
+            async with sessionmaker(info={_OWN_SESSION: True}) as db, db.begin():
                 await db.execute(
                     update(self._table)
                     .where(*self._owned(claim))
@@ -451,9 +552,19 @@ class IdempotencyMiddleware:
     async def _release(
         self, sessionmaker: async_sessionmaker[AsyncSession], claim: _Claimed
     ) -> None:
+        table = self._table
         try:
-            async with sessionmaker() as db, db.begin():
-                await db.execute(delete(self._table).where(*self._owned(claim)))
+            async with sessionmaker(info={_OWN_SESSION: True}) as db, db.begin():
+                await db.execute(
+                    delete(table).where(*self._owned(claim), table.c.state == IN_FLIGHT)
+                )
+                # A route that committed a change and then failed keeps its key: retries
+                # learn at once that it was applied (the lease is over).
+                await db.execute(
+                    update(table)
+                    .where(*self._owned(claim), table.c.state == APPLIED)
+                    .values(locked_until=utcnow())
+                )
         except Exception:
             # The failure being answered matters more; the lease frees the key later.
             logger.exception("idempotency_release_failed")
@@ -530,7 +641,9 @@ _IDEMPOTENCY_PARAMETER: dict[str, Any] = {
     "required": False,
     "description": "Makes the POST safe to repeat: the same key with the same request answers "
     "the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with "
-    "another request is a 422, while the first still runs a 409. Use one new random key "
+    "another request is a 422, while the first still runs a 409 (`IDEMPOTENCY_KEY_IN_USE`), and "
+    "after a failure once the change was made a 409 `IDEMPOTENCY_KEY_APPLIED` (it happened "
+    "once: read it). Use one new random key "
     "(a UUID) per intended operation, and the same key for its retries.",
     # No fixed example: a client (or a fuzzer) copying it would reuse one key everywhere.
     "schema": {
@@ -541,15 +654,19 @@ _IDEMPOTENCY_PARAMETER: dict[str, Any] = {
 }
 
 
-def document_idempotency_key(app: FastAPI) -> None:
+def document_idempotency_key(app: FastAPI, exempt_paths: Collection[str] = ()) -> None:
     """Declares the optional ``Idempotency-Key`` header on every POST of the app's OpenAPI
-    document (``IdempotencyMiddleware`` honours it there), so that generated clients offer it."""
+    document (``IdempotencyMiddleware`` honours it there, but on its ``exempt_paths``), so
+    that generated clients offer it."""
     build = app.openapi
+    exempt = frozenset(exempt_paths)
 
     def openapi() -> dict[str, Any]:
         schema = build()
-        for item in schema.get("paths", {}).values():
+        for path, item in schema.get("paths", {}).items():
             operation = item.get("post")
+            if path in exempt:
+                continue
             if not isinstance(operation, dict):
                 continue
             parameters = operation.setdefault("parameters", [])

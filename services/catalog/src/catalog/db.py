@@ -1,11 +1,12 @@
-"""The catalog's declarative base, its outbox table and its cache revision counter."""
+"""The catalog's declarative base, its outbox and idempotency tables and its cache revision
+counter."""
 
 from __future__ import annotations
 
 from sqlalchemy import Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from common import Base, OutboxEventMixin, new_metadata
+from common import Base, IdempotencyKeyMixin, OutboxEventMixin, new_metadata
 
 
 class CatalogBase(Base):
@@ -17,6 +18,10 @@ class CatalogBase(Base):
 
 class OutboxEvent(OutboxEventMixin, CatalogBase):
     """Events the catalog publishes (certification created, updated, deactivated)."""
+
+
+class IdempotencyKey(IdempotencyKeyMixin, CatalogBase):
+    """Answers kept for replays of POST requests sent with an Idempotency-Key."""
 
 
 class CatalogRevision(CatalogBase):

@@ -3,34 +3,44 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+import structlog
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from catalog.api import api_router
 from catalog.certification.cache import DocumentCache
 from catalog.certification.service import read_revision
 from catalog.config import ALEMBIC_INI, SERVICE_NAME, Settings, get_settings
-from catalog.db import OutboxEvent
+from catalog.db import IdempotencyKey, OutboxEvent
 from catalog.fastpath import CachedReadsMiddleware
+from catalog.rncp_import.router import IMPORTS_PATH
 from catalog.rncp_import.service import ImportRunner
 from common import (
+    IdempotencyMiddleware,
     InternalTokenVerifier,
     OutboxRelay,
     configure_logging,
     create_engine,
     create_read_sessionmaker,
     create_sessionmaker,
+    document_idempotency_key,
+    document_roles,
     ensure_schema_current,
     event_sink,
     install_error_handlers,
     install_observability,
     operation_id,
+    purge_expired_idempotency_keys,
 )
+
+logger = structlog.get_logger(__name__)
 
 DESCRIPTION = """
 Le **catalogue** des certifications ouvertes à la VAE: every certification registered at the RNCP
@@ -40,6 +50,20 @@ versions (lineage) and the retention policy of partially validated blocks.
 
 Reads are public. Writes and RNCP imports need an administrator's token.
 """
+
+
+async def _purge_idempotency_keys(
+    sessionmaker: async_sessionmaker[AsyncSession], stop: asyncio.Event
+) -> None:
+    """Hourly: deletes the idempotency keys past their 24 hours."""
+    while not stop.is_set():
+        try:
+            async with sessionmaker() as db, db.begin():
+                await purge_expired_idempotency_keys(db, IdempotencyKey)
+        except Exception:
+            logger.exception("housekeeping_failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=3600)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -91,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     current_revision, settings.cache_revision_poll_seconds, stop
                 )
             ),
+            asyncio.create_task(_purge_idempotency_keys(sessionmaker, stop)),
         ]
         if settings.outbox_relay_enabled:
             signing = settings.event_signing_secret
@@ -124,12 +149,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     install_error_handlers(app)
+    document_roles(app)
 
     async def database_ready() -> None:
         async with app.state.read_sessionmaker() as db:
             await db.execute(text("SELECT 1"))
 
     app.add_middleware(CachedReadsMiddleware, state=app.state)
+    # The RNCP upload (hundreds of MB) is not kept for replays: importing the same file
+    # again changes nothing, and a second import while one runs is a 409.
+    app.add_middleware(
+        IdempotencyMiddleware, model=IdempotencyKey, exempt_paths={IMPORTS_PATH}
+    )
+    document_idempotency_key(app, exempt_paths={IMPORTS_PATH})
     install_observability(app, service=SERVICE_NAME, checks=[database_ready])
     app.include_router(api_router)
     return app

@@ -90,6 +90,40 @@ class TestCreateCertification:
             "CERTIFICATION_ALREADY_EXISTS",
         )
 
+    async def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer(
+        self, client: httpx.AsyncClient, auth: TokenFactory
+    ) -> None:
+        payload = certification_payload()
+        headers = {**auth(Role.ADMIN), "Idempotency-Key": "create-cqp-ascenseurs"}
+        first = await client.post("/v1/certifications", json=payload, headers=headers)
+        retry = await client.post("/v1/certifications", json=payload, headers=headers)
+        assert first.status_code == retry.status_code == 201, retry.text
+        assert retry.json() == first.json()
+        assert retry.headers["idempotent-replayed"] == "true"
+        other = await client.post(
+            "/v1/certifications", json=certification_payload(), headers=headers
+        )
+        assert (other.status_code, other.json()["code"]) == (
+            422,
+            "IDEMPOTENCY_KEY_REUSED",
+        )
+
+    async def test_the_rncp_upload_is_not_kept_for_replays(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        document = (await client.get("/openapi.json")).json()
+        takes_a_key = {
+            path: "Idempotency-Key"
+            in [p["name"] for p in item["post"].get("parameters", [])]
+            for path, item in document["paths"].items()
+            if "post" in item
+        }
+        assert takes_a_key == {
+            "/v1/certifications": True,
+            "/v1/imports": False,
+            "/v1/imports/certif-info": True,
+        }
+
     async def test_creates_once_under_concurrency(
         self, client: httpx.AsyncClient, auth: TokenFactory
     ) -> None:

@@ -76,6 +76,11 @@ CentreOrAdmin = Annotated[
     Principal, Depends(require_bound_roles(Role.EXAM_CENTRE, Role.ADMIN))
 ]
 Partner = Annotated[Principal, Depends(require_bound_roles(Role.PARTNER))]
+# Those who act on a registration: its partner or the session's centre (a certifier only reads).
+RegistrationActor = Annotated[
+    Principal,
+    Depends(require_bound_roles(Role.PARTNER, Role.EXAM_CENTRE, Role.ADMIN)),
+]
 AnyRole = Annotated[
     Principal,
     Depends(

@@ -23,6 +23,7 @@ from common import (
     create_read_sessionmaker,
     create_sessionmaker,
     document_idempotency_key,
+    document_roles,
     ensure_schema_current,
     event_delivery_verifier,
     event_sink,
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(IdempotencyMiddleware, model=IdempotencyKey)
     document_idempotency_key(app)
+    document_roles(app)
     install_observability(app, service=SERVICE_NAME, checks=[database_ready])
     app.include_router(api_router)
     return app

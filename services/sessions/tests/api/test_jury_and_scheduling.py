@@ -348,6 +348,23 @@ class TestUpdateSessionDates:
         )
         problem(refused, 422, "SESSION_DATES_INVALID")
 
+    async def test_refuses_a_null_field_and_keeps_the_session(
+        self, client: httpx.AsyncClient, auth: TokenFactory
+    ) -> None:
+        """Found by schemathesis: a null manager crashed the conflict-of-interest check."""
+        centre = await create_centre(client, auth)
+        session = await draft_session(client, auth, centre)
+        before = await client.get(path(session), headers=centre.headers(auth))
+        refused = await client.patch(
+            path(session),
+            json={"manager": None, "capacity": None},
+            headers=centre.headers(auth),
+        )
+        problem(refused, 422, "VALIDATION_FAILED")
+        assert "capacity, manager may not be null" in refused.text
+        after = await client.get(path(session), headers=centre.headers(auth))
+        assert after.json() == before.json()
+
 
 class TestSetJury:
     async def test_a_draft_takes_a_partial_jury(

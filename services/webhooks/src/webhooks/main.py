@@ -22,6 +22,7 @@ from common import (
     create_read_sessionmaker,
     create_sessionmaker,
     document_idempotency_key,
+    document_roles,
     ensure_schema_current,
     event_delivery_verifier,
     install_error_handlers,
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(IdempotencyMiddleware, model=IdempotencyKey)
     document_idempotency_key(app)
+    document_roles(app)
     # Last: it adds examples to every problem answer, the Idempotency-Key's 400 included.
     install_problem_examples(app)
     # Outside the idempotency middleware: it opens the sealed secrets of stored answers too.

@@ -210,7 +210,7 @@ async def get_vocabulary(principal: AnyRole) -> VocabularyRead:
 
 
 @router.get(
-    "/{candidacy_id}",
+    "/{candidacy_id:uuid}",
     response_model=CandidacyRead,
     summary="Get a candidacy (candidature)",
     description="The candidacy, its state (statut), the certification as the catalog described "
@@ -239,7 +239,7 @@ async def get_candidacy(
 
 
 @router.patch(
-    "/{candidacy_id}",
+    "/{candidacy_id:uuid}",
     response_model=CandidacyRead,
     summary="Change a candidacy's target (certification, blocs visés)",
     description="Changes the certification or the blocks aimed at (blocs de compétences), while "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request, Response, status
@@ -39,6 +39,7 @@ from common import (
     InvalidCursorError,
     Page,
     PermissionDeniedError,
+    QueryDate,
     next_link,
     problem_responses,
 )
@@ -70,7 +71,7 @@ async def get_ledger(
     catalog: Catalog,
     settings: CurrentSettings,
     as_of: Annotated[
-        date | None,
+        QueryDate | None,
         Query(description="Date of the standing; today (Europe/Paris) by default."),
     ] = None,
     horizon_days: Annotated[
@@ -148,8 +149,8 @@ async def list_expiring_blocks(
     db: DbSession,
     principal: Owner,
     settings: CurrentSettings,
-    after: Annotated[date | None, Query()] = None,
-    until: Annotated[date | None, Query()] = None,
+    after: Annotated[QueryDate | None, Query()] = None,
+    until: Annotated[QueryDate | None, Query()] = None,
     rncp_code: Annotated[str | None, Query(pattern=r"^RNCP\d{1,6}$")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=500)] = None,

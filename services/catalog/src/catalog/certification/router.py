@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, status
+from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.responses import Response
 
 from catalog.certification import service as certification_service
@@ -51,11 +51,28 @@ from common import (
     InvalidCursorError,
     Page,
     PermissionDeniedError,
+    QueryDate,
     next_link,
     problem_responses,
 )
 
 router = APIRouter(tags=["certifications"])
+
+
+# The fixed paths beside `/v1/certifications/{rncp_code}` (LHEO export, Certif Info lookup).
+_SIBLINGS = ("lheo", "by-certif-info")
+
+
+class _RncpCodeConvertor(StringConvertor):
+    """Routes every segment but the fixed siblings to `/v1/certifications/{rncp_code}`: a wrong
+    method on `/v1/certifications/lheo` gets 405 (with Allow), not the code's validation error,
+    while a malformed code still gets a 422 that says what an RNCP code looks like."""
+
+    regex = "(?!(?:" + "|".join(_SIBLINGS) + ")(?:/|$))[^/]+"
+
+
+register_url_convertor("rncp", _RncpCodeConvertor())
+
 
 RncpCodePath = Annotated[
     str,
@@ -66,7 +83,7 @@ RncpCodePath = Annotated[
     ),
 ]
 AsOf = Annotated[
-    date | None,
+    QueryDate | None,
     Query(
         description="Date at which « active » is evaluated (YYYY-MM-DD); today in Europe/Paris by default."
     ),
@@ -200,7 +217,7 @@ async def list_certifications(
 
 
 @router.get(
-    "/v1/certifications/{rncp_code}",
+    "/v1/certifications/{rncp_code:rncp}",
     response_model=CertificationRead,
     summary="Get a certification",
     description="A certification (fiche RNCP) with its blocks of competences, codes, certifiers, registration dates, VAE eligibility, retention policy and code Certif Info. Send If-None-Match to revalidate.",
@@ -371,7 +388,7 @@ async def create_certification(
 
 
 @router.put(
-    "/v1/certifications/{rncp_code}",
+    "/v1/certifications/{rncp_code:rncp}",
     response_model=CertificationRead,
     summary="Replace a certification (admin)",
     description="Replaces a certification that an administrator keeps. `If-Match` is required. Certifications from the RNCP export cannot be replaced (the next import would undo it).",

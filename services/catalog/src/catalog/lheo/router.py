@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
@@ -17,6 +16,7 @@ from catalog.http import READ_CACHE_CONTROL
 from catalog.lheo import service as lheo_service
 from catalog.lheo.writer import MEDIA_TYPE
 from catalog.openapi import LHEO_EXAMPLE
+from common import QueryDate
 
 router = APIRouter(tags=["certifications"])
 
@@ -107,7 +107,7 @@ async def export_lheo(
         ),
     ] = True,
     as_of: Annotated[
-        date | None,
+        QueryDate | None,
         Query(
             description="Date at which « active » is evaluated (YYYY-MM-DD); today in Europe/Paris by default."
         ),

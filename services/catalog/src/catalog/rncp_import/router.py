@@ -105,15 +105,20 @@ def _read(job: ImportJob, live: ImportProgress | None) -> ImportJobRead:
     )
 
 
+IMPORTS_PATH = "/v1/imports"
+
+
 @router.post(
-    "/v1/imports",
+    IMPORTS_PATH,
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ImportJobRead,
     summary="Import an RNCP export (admin)",
     description=(
         "Uploads the RNCP open-data export (XML v4.x, plain or zipped) and imports it in the background: "
         "fiches are upserted by NUMERO_FICHE, all or nothing. Follow the job at the returned Location. "
-        "One import runs at a time."
+        "One import runs at a time. Safe to retry without an Idempotency-Key (none is kept for "
+        "this upload): while an import runs another is refused with a 409, and importing the "
+        "same file again leaves every fiche unchanged."
     ),
     openapi_extra=_UPLOAD_BODY,
     responses={
@@ -198,7 +203,7 @@ async def list_imports(
 
 
 @router.get(
-    "/v1/imports/{import_id}",
+    "/v1/imports/{import_id:uuid}",
     response_model=ImportJobRead,
     summary="Follow an import (admin)",
     description="Status, progress and, once finished, the report (created / updated / unchanged / skipped with reasons) or the error.",

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import StreamingResponse
 
-from common import AuthenticationError, PermissionDeniedError, problem_responses
+from common import (
+    AuthenticationError,
+    PermissionDeniedError,
+    QueryDateTime,
+    problem_responses,
+)
 from sessions.centre.schemas import Department, Region, RncpCode
 from sessions.dependencies import AnyRole, Catalog, Now, ReadSessions, Rules
 from sessions.errors import CatalogUnavailableError
@@ -132,8 +136,8 @@ async def export_calendar_lheo(
         SessionKind | None,
         Query(description="TITLE (session titre), CCP, CCS or DIPLOMA_JURY."),
     ] = None,
-    starts_after: Annotated[datetime | None, Query()] = None,
-    starts_before: Annotated[datetime | None, Query()] = None,
+    starts_after: Annotated[QueryDateTime | None, Query()] = None,
+    starts_before: Annotated[QueryDateTime | None, Query()] = None,
     with_seats_left: Annotated[bool, Query()] = False,
 ) -> Response:
     filters = CalendarFilters(

@@ -20,6 +20,7 @@ from sessions.dependencies import (
     CentreOrAdmin,
     Now,
     Partner,
+    RegistrationActor,
     Rules,
 )
 from sessions.errors import (
@@ -181,7 +182,10 @@ async def list_registrations(
     ),
 )
 async def cancel_registration(
-    session_id: uuid.UUID, registration_id: uuid.UUID, db: DbSession, principal: AnyRole
+    session_id: uuid.UUID,
+    registration_id: uuid.UUID,
+    db: DbSession,
+    principal: RegistrationActor,
 ) -> Response:
     await registration_service.cancel_registration(
         db, principal, session_id, registration_id

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request, Response, status
@@ -16,6 +15,7 @@ from common import (
     InvalidCursorError,
     Page,
     PermissionDeniedError,
+    QueryDateTime,
     expected_version,
     next_link,
     problem_responses,
@@ -190,8 +190,8 @@ async def list_sessions(
     region: Annotated[Region | None, Query()] = None,
     department: Annotated[Department | None, Query()] = None,
     centre_id: Annotated[uuid.UUID | None, Query()] = None,
-    starts_after: Annotated[datetime | None, Query()] = None,
-    starts_before: Annotated[datetime | None, Query()] = None,
+    starts_after: Annotated[QueryDateTime | None, Query()] = None,
+    starts_before: Annotated[QueryDateTime | None, Query()] = None,
     state: Annotated[State | None, Query()] = None,
     kind: Annotated[
         SessionKind | None,
@@ -220,7 +220,7 @@ async def list_sessions(
 
 
 @router.get(
-    "/{session_id}",
+    "/{session_id:uuid}",
     response_model=ExamSessionRead,
     summary="Get an exam session (session d'examen)",
     description="Whole for its exam centre, the certifiers of its certification and "
@@ -250,7 +250,7 @@ async def get_session(
 
 
 @router.patch(
-    "/{session_id}",
+    "/{session_id:uuid}",
     response_model=ExamSessionRead,
     summary="Change a session's staff, capacity or (in DRAFT) dates",
     description="A new session manager (responsable de session) or supervisor (surveillant) "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Self
+from typing import Any, Self
 
 from pydantic import (
     AwareDatetime,
@@ -83,17 +83,43 @@ class ExamSessionCreate(BaseModel):
         return self
 
 
+def _never_null(schema: dict[str, Any]) -> None:
+    """Documents an optional field as never null: its one non-null variant, no default."""
+    variants = [v for v in schema.pop("anyOf", []) if v != {"type": "null"}]
+    if len(variants) == 1:
+        schema.update(variants[0])
+    schema.pop("default", None)
+
+
 class ExamSessionUpdate(BaseModel):
     """Changes to a session: its staff and capacity (and its dates while in DRAFT)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    test_hours: float | None = Field(default=None, gt=0)
-    capacity: int | None = Field(default=None, ge=1, le=500)
-    manager: PersonWrite | None = None
-    supervisors: list[PersonWrite] | None = Field(default=None, max_length=20)
+    # Optional but never null: a field left out keeps its value, an explicit null is refused
+    # below. Plain `X | None` validates as one nullable type (errors name the field, not a
+    # union branch); the schema hook documents it without null.
+    starts_at: AwareDatetime | None = Field(default=None, json_schema_extra=_never_null)
+    ends_at: AwareDatetime | None = Field(default=None, json_schema_extra=_never_null)
+    test_hours: float | None = Field(default=None, gt=0, json_schema_extra=_never_null)
+    capacity: int | None = Field(
+        default=None, ge=1, le=500, json_schema_extra=_never_null
+    )
+    manager: PersonWrite | None = Field(default=None, json_schema_extra=_never_null)
+    supervisors: list[PersonWrite] | None = Field(
+        default=None, max_length=20, json_schema_extra=_never_null
+    )
+
+    @model_validator(mode="after")
+    def _no_null(self) -> Self:
+        nulls = sorted(
+            name for name in self.model_fields_set if getattr(self, name) is None
+        )
+        if nulls:
+            raise ValueError(
+                f"{', '.join(nulls)} may not be null: leave a field out to keep its value"
+            )
+        return self
 
 
 class JurySeatWrite(BaseModel):

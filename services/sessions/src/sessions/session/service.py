@@ -233,6 +233,22 @@ def check_version(session: ExamSession, expected: int | None) -> None:
         )
 
 
+def check_standing(session: ExamSession, action: Action, principal: Principal) -> None:
+    """Refuses a caller who does not manage the session an action only its centre takes.
+
+    Checked before the version, so that another centre learns nothing of the session's state.
+
+    Raises
+    ------
+    PermissionDeniedError
+        The caller does not manage this session.
+    """
+    if action is not Action.REGISTER and not manages(principal, session):
+        raise PermissionDeniedError(
+            "Only the session's exam centre (or an administrator) may do this."
+        )
+
+
 def check_action(session: ExamSession, action: Action, principal: Principal) -> None:
     """Refuses an action the state machine or the caller's standing does not allow.
 
@@ -243,10 +259,7 @@ def check_action(session: ExamSession, action: Action, principal: Principal) -> 
     ActionNotAllowedError
         Not in this state.
     """
-    if action is not Action.REGISTER and not manages(principal, session):
-        raise PermissionDeniedError(
-            "Only the session's exam centre (or an administrator) may do this."
-        )
+    check_standing(session, action, principal)
     if not can(action, State(session.state), principal.role):
         allowed = allowed_actions(State(session.state), principal.role)
         raise ActionNotAllowedError(
@@ -265,6 +278,7 @@ async def load_for(
     expected_version: int | None,
 ) -> ExamSession:
     session, _ = await load(db, principal, session_id, lock=True)
+    check_standing(session, action, principal)
     check_version(session, expected_version)
     check_action(session, action, principal)
     return session
@@ -781,6 +795,7 @@ async def schedule_session(
     """
     async with db.begin():
         session, _ = await load(db, principal, session_id)
+        check_standing(session, Action.SCHEDULE, principal)
         check_version(session, expected_version)
         check_action(session, Action.SCHEDULE, principal)
     first_day, last_day = session_days(session.starts_at, session.ends_at)

@@ -101,9 +101,12 @@ class SubscriptionUpdate(BaseModel):
 
     # Optional but never null (SkipJsonSchema keeps null out of the documented schema).
     url: WebhookUrl | SkipJsonSchema[None] = None
-    event_types: list[EventTypeName] | SkipJsonSchema[None] = Field(
-        default=None, min_length=1, max_length=50
-    )
+    # The bounds sit on the list: on the union they would reach None, which Pydantic cannot
+    # measure (an explicit null then crashed the request instead of meaning "unchanged").
+    event_types: (
+        Annotated[list[EventTypeName], Field(min_length=1, max_length=50)]
+        | SkipJsonSchema[None]
+    ) = None
     description: Description | None = Field(
         default=None, description="A note for your own use; null removes it."
     )
