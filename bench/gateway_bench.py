@@ -81,6 +81,7 @@ from catalog_bench import (
 )
 
 from common import generate_signing_keys
+from gateway.server import UVICORN_HTTP as GATEWAY_HTTP
 
 CATALOG_DIR = ROOT / "services" / "catalog"
 GATEWAY_DIR = ROOT / "gateway"
@@ -420,7 +421,9 @@ def start_all(
         }
         gateway = spawn(
             "gateway",
-            uvicorn_command("gateway.main:app", port),
+            # As the gateway's image serves it: uvicorn's protocol writing each answer in one
+            # write (gateway/server.py).
+            uvicorn_command("gateway.main:app", port, "--http", GATEWAY_HTTP),
             env,
             work / "gateway.log",
             port,

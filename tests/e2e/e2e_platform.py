@@ -31,6 +31,7 @@ from common.testing import (
 from gateway.api_client import service as api_client_service
 from gateway.api_client.schemas import ApiClientCreate
 from gateway.config import ALEMBIC_INI as GATEWAY_ALEMBIC_INI
+from gateway.server import UVICORN_HTTP as GATEWAY_HTTP
 from sessions.config import ALEMBIC_INI as SESSIONS_ALEMBIC_INI
 from webhooks.config import ALEMBIC_INI as WEBHOOKS_ALEMBIC_INI
 
@@ -149,9 +150,12 @@ class Platform:
 
     def start(self, name: str, clock_offset: timedelta = timedelta(0)) -> None:
         """Starts one process and waits until it is ready."""
+        command = uvicorn_command(f"{name}.main:app", self.ports[name])
+        if name == "gateway":
+            command += ["--http", GATEWAY_HTTP]  # as the gateway's image serves it
         process = ServiceProcess(
             name,
-            uvicorn_command(f"{name}.main:app", self.ports[name]),
+            command,
             env=self._env(name, clock_offset),
             port=self.ports[name],
         )

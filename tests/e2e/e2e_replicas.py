@@ -30,6 +30,7 @@ from common.testing import (
 )
 from gateway.api_client import service as api_client_service
 from gateway.api_client.schemas import ApiClientCreate
+from gateway.server import UVICORN_HTTP as GATEWAY_HTTP
 
 REPLICAS = (0, 1)
 # The services scaled out here; the webhooks service is left out (its routes answer 503).
@@ -140,9 +141,12 @@ class ReplicatedPlatform:
     def start(self, name: str, i: int, clock_offset: timedelta = timedelta(0)) -> None:
         """Starts one replica and waits until it is ready."""
         port = self.ports[(name, i)]
+        command = uvicorn_command(f"{name}.main:app", port)
+        if name == "gateway":
+            command += ["--http", GATEWAY_HTTP]  # as the gateway's image serves it
         process = ServiceProcess(
             f"{name}-{i}",
-            uvicorn_command(f"{name}.main:app", port),
+            command,
             env=self._env(name, i, clock_offset),
             port=port,
         )
