@@ -48,7 +48,8 @@ class Settings(BaseServiceSettings):
         }
     )
     routes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ROUTES))
-    # Segments anyone may GET without an API key (the catalog's public reads).
+    # Segments anyone may reach without an API key (the catalog's public reads): the service
+    # itself answers an anonymous write with 401, a method its path lacks with 405 and Allow.
     public_read_segments: list[str] = Field(
         default_factory=lambda: ["certifications", "blocks", "certifiers"]
     )
